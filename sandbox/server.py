@@ -1,0 +1,146 @@
+"""The sandbox: the world, the five emulators, the admin API and the HTTP server together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+
+from sandbox.faults import FaultPlan
+from sandbox.http import HttpServer, Request, Response, http_date
+from sandbox.vendors import APPS, Credentials, VendorApp
+from sandbox.world import DEFAULT_START, World
+
+ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    vendor: str
+    base_url: str
+
+
+class AdminApp:
+    """Sandbox control on its own port: clock, health. Not part of any vendor's API."""
+
+    name = ADMIN
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def error(self, status: int, message: str) -> Response:
+        return Response(status, orjson.dumps({"error": message}))
+
+    def handle(self, req: Request) -> Response:
+        sb = self.sandbox
+        if req.path == "/health":
+            return Response(200, b'{"ok":true}')
+        if req.path == "/clock" and req.method == "GET":
+            return Response(200, orjson.dumps(sb.describe_clock()))
+        if req.path == "/clock/advance" and req.method == "POST":
+            try:
+                days = int(req.arg("days", "1") or 1)
+                sb.advance(days)
+            except ValueError as exc:
+                return self.error(400, str(exc))
+            return Response(200, orjson.dumps(sb.describe_clock()))
+        return self.error(404, "not found")
+
+
+class Sandbox:
+    """Five vendor APIs on loopback over one deterministic world.
+
+    >>> with Sandbox(seed=1, scale=100) as sb:
+    ...     sb.base_urls["wuro"]      # 'http://127.0.0.1:<port>/api/v3.2'
+    """
+
+    def __init__(
+        self,
+        seed: int = 42,
+        scale: int = 1000,
+        faults: str = "none",
+        start: date = DEFAULT_START,
+        hoursmith_plan: str = "studio",
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.seed = seed
+        self.scale = scale
+        self.world = World(seed=seed, scale=scale, start=start)
+        self.faults = FaultPlan(faults, seed)
+        self.credentials = Credentials.for_seed(seed)
+        self.apps: dict[str, VendorApp] = {}
+        for vendor, cls in APPS.items():
+            kwargs: dict[str, Any] = {}
+            if vendor == "hoursmith":
+                kwargs["plan"] = hoursmith_plan
+            self.apps[vendor] = cls(self.world, self.faults, self.credentials, **kwargs)
+        self.admin = AdminApp(self)
+        self.server = HttpServer(
+            [*self.apps.values(), self.admin], self.faults, lambda: http_date(self.world.now), host
+        )
+        self.host = host
+
+    # -- lifecycle
+    def start(self, port: int | None = None) -> Sandbox:
+        """Start on a background thread; ``port`` is the admin port, vendors follow it."""
+        self.server.start_in_thread(self._ports(port))
+        return self
+
+    def serve_forever(self, port: int | None = None, on_ready: Any = None) -> None:
+        self.server.serve_forever(self._ports(port), on_ready)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _ports(self, port: int | None) -> dict[str, int] | None:
+        if not port:
+            return None
+        ports = {ADMIN: port}
+        for i, vendor in enumerate(self.apps):
+            ports[vendor] = port + 1 + i
+        return ports
+
+    # -- what clients need
+    @property
+    def admin_url(self) -> str:
+        return f"http://{self.host}:{self.server.ports[ADMIN]}"
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        return {v: f"http://{self.host}:{self.server.ports[v]}{app.prefix}" for v, app in self.apps.items()}
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point ledgerline's sources at this sandbox."""
+        c = self.credentials
+        env = {f"SOURCES__{v.upper()}__BASE_URL": url for v, url in self.base_urls.items()}
+        env.update(
+            {
+                "SOURCES__BALOOM__API_KEY": c.baloom_api_key,
+                "SOURCES__KATSU__TOKEN": c.katsu_token,
+                "SOURCES__IBANA__TOKEN": c.ibana_token,
+                "SOURCES__WURO__APP_ID": c.wuro_app_id,
+                "SOURCES__WURO__APP_SECRET": c.wuro_app_secret,
+                "SOURCES__HOURSMITH__TOKEN": c.hoursmith_token,
+            }
+        )
+        return env
+
+    # -- the clock
+    def advance(self, days: int = 1) -> dict[str, set[str]]:
+        """Advance the sandbox clock, applying each day's business events."""
+        with self.server.lock:
+            changed = self.world.advance(days)
+            for vendor, app in self.apps.items():
+                app.refresh(changed[vendor])
+        return changed
+
+    def describe_clock(self) -> dict[str, Any]:
+        return {"clock": self.world.clock.isoformat(), "now": self.world.now.isoformat()}
