@@ -1,0 +1,27 @@
+"""Baloom: constants and every [assumed] contract detail, in one place to change.
+
+See ``api-contracts.md`` section 1. Baloom publishes no host, so ``base_url`` is required.
+"""
+
+# [assumed] pagination: page (1-based) and limit, at most 100 per page.
+PAGE_PARAM = "page"
+LIMIT_PARAM = "limit"
+PAGE_LIMIT = 100
+# [assumed] list endpoints that exist by the docs' own naming.
+ENDPOINTS = {
+    "products": "/api/products",
+    "categories": "/api/categories",
+    "orders": "/api/orders",
+    "customers": "/api/customers",
+    "invoices": "/api/invoices",
+}
+# [doc] site scoping applies to these endpoints only.
+SITE_SCOPED = ("products", "orders", "customers")
+# [assumed] invoices carry no currency: amounts are in the organisation's currency.
+DEFAULT_CURRENCY = "EUR"
+# [assumed] document types and statuses.
+INVOICE_TYPES = ("SALE", "REFUND")
+INVOICE_STATUSES = ("DRAFT", "SENT", "PAID", "OVERDUE", "CANCELLED")
+# Deletes are hard [assumed] and Baloom has no change filters [absent]: every run is a full,
+# parallel scan, and every run therefore detects hard deletes.
+CREDENTIAL_HINT = "SOURCES__BALOOM__API_KEY"

@@ -1,0 +1,345 @@
+"""The one HTTP layer of all five sources.
+
+An :class:`ApiClient` keeps a keep-alive connection pool per vendor and sends every request
+through the same policy: timeouts; retries on 429, 5xx and broken connections with exponential
+backoff and full jitter, honouring ``Retry-After`` up to a cap; a proactive request budget that
+keeps under the vendor's published rate limits (read live from ``X-RateLimit-*`` headers when
+the vendor sends them); and responses checked before they are trusted (status, content type,
+complete JSON). :func:`fetch_pages` fetches the pages of one endpoint in parallel when their
+number is known, which dlt's REST helper does not do.
+
+Nothing here ever puts a credential into a message, a log line or an exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from datetime import datetime, UTC
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+
+log = logging.getLogger("ledgerline.sources")
+
+_decoder = msgspec.json.Decoder(float_hook=Decimal)
+T = TypeVar("T")
+
+
+def decode_json(data: bytes) -> Any:
+    """Decode JSON with every non-integer number as an exact :class:`~decimal.Decimal`."""
+    return _decoder.decode(data)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class SourceError(Exception):
+    """A sync problem explained in one sentence that says what to do."""
+
+
+class AuthError(SourceError):
+    """The vendor refused the credentials (401/403)."""
+
+
+class TransientError(SourceError):
+    """A retryable failure that outlived every retry."""
+
+
+class BadResponse(Exception):
+    """A response that cannot be trusted (wrong content type, truncated or invalid JSON)."""
+
+
+# ----------------------------------------------------------------------------- statistics
+
+
+@dataclass
+class SyncStats:
+    """Counters of one vendor's sync, shared by its threads; shown in progress and summaries."""
+
+    vendor: str
+    requests: int = 0
+    pages: int = 0
+    rows: int = 0
+    rejected: int = 0
+    retries: int = 0
+    waited: float = 0.0  # seconds spent waiting on rate limits and backoff
+    errors: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    listeners: list[Callable[[SyncStats], None]] = field(default_factory=list, repr=False)
+
+    def add(self, **counts: float) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+        for fn in self.listeners:
+            fn(self)
+
+    def add_rows(self, table: str, n: int) -> None:
+        with self._lock:
+            self.tables[table] = self.tables.get(table, 0) + n
+            self.rows += n
+        for fn in self.listeners:
+            fn(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "vendor": self.vendor,
+            "requests": self.requests,
+            "pages": self.pages,
+            "rows": self.rows,
+            "rejected": self.rejected,
+            "retries": self.retries,
+            "waited_s": round(self.waited, 2),
+            "tables": dict(self.tables),
+        }
+
+
+# ----------------------------------------------------------------------------- budget
+
+
+class RequestBudget:
+    """Keeps a client under a vendor's rate limits before the vendor has to say so.
+
+    ``windows`` are (requests, seconds) pairs, all enforced as sliding windows over the times
+    requests were sent. When the vendor reports ``X-RateLimit-Remaining: 0`` the budget also
+    waits for ``X-RateLimit-Reset``.
+    """
+
+    def __init__(self, windows: list[tuple[int, float]], clock: Callable[[], float] = time.time) -> None:
+        self.windows = sorted(windows, key=lambda w: w[1])
+        self.clock = clock
+        self._sent: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Block until one more request fits; return the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self.clock()
+                delay = max(0.0, self._blocked_until - now)
+                longest = self.windows[-1][1] if self.windows else 0
+                while self._sent and self._sent[0] <= now - longest:
+                    self._sent.popleft()
+                for limit, seconds in self.windows:
+                    in_window = [t for t in self._sent if t > now - seconds]
+                    if len(in_window) >= limit:
+                        delay = max(delay, in_window[-limit] + seconds - now + 0.01)
+                if delay <= 0:
+                    self._sent.append(now)
+                    return waited
+            time.sleep(delay)
+            waited += delay
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Learn from the vendor's ``X-RateLimit-*`` headers."""
+        remaining = headers.get("x-ratelimit-remaining")
+        reset = headers.get("x-ratelimit-reset")
+        limit = headers.get("x-ratelimit-limit")
+        if remaining is None or reset is None:
+            return
+        with contextlib.suppress(ValueError), self._lock:
+            if limit is not None and self.windows:
+                # The plan may allow more (or less) than the documented default.
+                first_limit, first_seconds = self.windows[0]
+                if int(limit) != first_limit and int(limit) > 0:
+                    self.windows[0] = (int(limit), first_seconds)
+            if int(remaining) <= 0:
+                self._blocked_until = max(self._blocked_until, float(reset))
+
+
+# ----------------------------------------------------------------------------- client
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 8
+    backoff: float = 0.2
+    backoff_max: float = 15.0
+    retry_after_cap: float = 60.0
+    statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Page:
+    """One decoded response: its JSON body, and the server's clock from the Date header."""
+
+    body: Any
+    served_at: datetime | None
+    headers: Mapping[str, str]
+
+
+class ApiClient:
+    """A vendor's HTTP client: pooled, retrying, budgeted, and silent about secrets."""
+
+    def __init__(
+        self,
+        vendor: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        credential_hint: str,
+        budget: RequestBudget | None = None,
+        policy: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        max_connections: int = 8,
+        stats: SyncStats | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.vendor = vendor
+        self.base_url = base_url.rstrip("/")
+        self.credential_hint = credential_hint
+        self.budget = budget
+        self.policy = policy or RetryPolicy()
+        self.stats = stats or SyncStats(vendor)
+        self.sleep = sleep
+        self._secrets = [v for v in headers.values() if v]
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=dict(headers),
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, allow_404: bool = False) -> Page | None:
+        """GET ``path`` and decode it, retrying what is worth retrying.
+
+        Returns None for a 404 when ``allow_404`` (a document deleted since it was listed).
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            if self.budget is not None:
+                waited = self.budget.acquire()
+                if waited:
+                    self.stats.add(waited=waited)
+            self.stats.add(requests=1)
+            try:
+                resp = self._http.get(path, params=params)
+                if self.budget is not None:
+                    self.budget.observe(resp.headers)
+                if resp.status_code == 200:
+                    return self._decode(resp)
+                if resp.status_code == 404 and allow_404:
+                    return None
+                if resp.status_code in (401, 403):
+                    raise AuthError(
+                        f"{self.vendor} refused the credentials (HTTP {resp.status_code}): "
+                        f"set {self.credential_hint} to a valid value."
+                    )
+                if resp.status_code not in self.policy.statuses:
+                    raise SourceError(
+                        f"{self.vendor} answered HTTP {resp.status_code} to GET {path}: "
+                        f"{self._scrub(_short(resp.text))}"
+                    )
+                retry_after = _retry_after(resp.headers.get("retry-after"))
+                failure = f"HTTP {resp.status_code}"
+            except (httpx.TransportError, BadResponse) as exc:
+                retry_after = None
+                failure = self._scrub(type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+            if attempt >= self.policy.attempts:
+                raise TransientError(
+                    f"{self.vendor} kept failing on GET {path} ({failure}) after {attempt} attempts: "
+                    "check the vendor's status and the base URL, then run the sync again."
+                )
+            delay = self._delay(attempt, retry_after)
+            self.stats.add(retries=1, waited=delay)
+            log.debug("%s: %s on %s, retry %d in %.2fs", self.vendor, failure, path, attempt, delay)
+            self.sleep(delay)
+
+    def _decode(self, resp: httpx.Response) -> Page:
+        ctype = resp.headers.get("content-type", "")
+        if "json" not in ctype:
+            raise BadResponse(f"expected JSON, got {ctype or 'no content type'}")
+        try:
+            body = decode_json(resp.content)
+        except msgspec.DecodeError as exc:
+            raise BadResponse(f"invalid JSON ({exc})") from None
+        served = None
+        if "date" in resp.headers:
+            with contextlib.suppress(TypeError, ValueError):
+                served = parsedate_to_datetime(resp.headers["date"]).astimezone(UTC)
+        return Page(body, served, resp.headers)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.policy.retry_after_cap) + random.uniform(0, 0.1)
+        cap = min(self.policy.backoff_max, self.policy.backoff * 2 ** (attempt - 1))
+        return random.uniform(cap / 2, cap)  # jitter
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        with contextlib.suppress(TypeError, ValueError):
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    return None
+
+
+def _short(text: str, n: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+# ----------------------------------------------------------------------------- parallel pages
+
+
+def fetch_pages(
+    fetch: Callable[[int], T],
+    numbers: list[int],
+    workers: int,
+) -> Iterator[T]:
+    """Fetch the given page numbers with up to ``workers`` requests in flight, in order.
+
+    At most ``2 * workers`` pages are held at once, so memory stays flat however many pages
+    an endpoint has.
+    """
+    if workers <= 1 or len(numbers) <= 1:
+        for n in numbers:
+            yield fetch(n)
+        return
+    window = 2 * workers
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ledgerline-page") as pool:
+        pending: deque[Future[T]] = deque()
+        it = iter(numbers)
+        try:
+            for n in it:
+                pending.append(pool.submit(fetch, n))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for fut in pending:
+                fut.cancel()
