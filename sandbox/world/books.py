@@ -13,11 +13,20 @@ from sandbox.world.generate import (
     make_lines,
     make_order,
     make_products,
-    pick_rate,
     totals_from_lines,
     totals_on_base,
 )
-from sandbox.world.model import Category, Customer, Document, Event, Line, Order, Party, Product, vat_of
+from sandbox.world.model import (
+    Category,
+    Customer,
+    Document,
+    Event,
+    Line,
+    Order,
+    Party,
+    Product,
+    vat_of,
+)
 from sandbox.world.parties import det_uuid, name_variant, object_id
 
 KATSU_CURRENCIES = [("NGN", 45), ("USD", 20), ("GBP", 10), ("EUR", 20), ("KES", 5)]
@@ -434,10 +443,7 @@ class HoursmithBooks(Books):
     def build(self, rng: random.Random, day: date) -> list[Document]:
         self.life.rng = rng
         cust = rng.choice(self.active_customers)
-        if cust.party.country == "GB":
-            rate = 500 if rng.random() < 0.1 else 2000
-        else:
-            rate = 0
+        rate = (500 if rng.random() < 0.1 else 2000) if cust.party.country == "GB" else 0
         hours = rng.randrange(2, 80) * 50  # hundredths of an hour, in half hours
         hourly = rng.choice([4500, 6000, 7500, 9500, 12000])
         net = (hours * hourly + 50) // 100

@@ -131,3 +131,8 @@ def page_spec(entity: str, site_id: str | None) -> PageSpec:
 def order_items(order: dict[str, Any]) -> list[dict[str, Any]]:
     items = order.get("items") or []
     return [dict(it, _n=i + 1) for i, it in enumerate(items) if isinstance(it, dict)]
+
+# Every raw table this source writes (the transforms read exactly these), and those kept
+# with history (dlt scd2: ``_dlt_valid_from``/``_dlt_valid_to``).
+RAW_TABLES = {**TABLES, ORDER_ITEMS.name: ORDER_ITEMS}
+HISTORY_TABLES = {"invoices"}
