@@ -25,3 +25,5 @@ INVOICE_STATUSES = ("DRAFT", "SENT", "PAID", "OVERDUE", "CANCELLED")
 # Deletes are hard [assumed] and Baloom has no change filters [absent]: every run is a full,
 # parallel scan, and every run therefore detects hard deletes.
 CREDENTIAL_HINT = "SOURCES__BALOOM__API_KEY"
+# [assumed] the VAT jurisdiction of the shop (the country whose return its sales belong to).
+VAT_COUNTRY = "FR"

@@ -1,0 +1,67 @@
+"""Build the warehouse's models: ``ledgerline transform`` and the flows call :func:`build`."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipelines import config
+from transforms import runner
+from transforms.catalog import empty_relation
+from warehouse.fx import load_rates
+
+REPORTING_CURRENCIES = ("EUR", "GBP", "USD", "CHF")
+
+
+def vendor_settings() -> pa.Table:
+    """Each vendor's VAT country and default currency, from its ``settings.py``."""
+    rows = {"vendor": [], "vat_country": [], "currency": []}
+    for vendor in config.VENDORS:
+        try:
+            settings = importlib.import_module(f"sources.{vendor}.settings")
+        except ModuleNotFoundError:
+            continue
+        rows["vendor"].append(vendor)
+        rows["vat_country"].append(getattr(settings, "VAT_COUNTRY", None))
+        rows["currency"].append(getattr(settings, "DEFAULT_CURRENCY", None))
+    return pa.table(rows)
+
+
+def load_vendor_settings(con: duckdb.DuckDBPyConnection) -> None:
+    con.register("_vendor_settings", vendor_settings())
+    try:
+        con.execute("create or replace table core.vendor_settings as select * from _vendor_settings")
+    finally:
+        con.unregister("_vendor_settings")
+
+
+def build(
+    path: Path | None = None,
+    as_of: date | None = None,
+    currency: str = "EUR",
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> runner.RunResult:
+    """Rebuild every model in the warehouse at ``path`` for ``as_of`` (default today)."""
+    currency = currency.upper()
+    if currency not in REPORTING_CURRENCIES:
+        raise runner.ModelError(
+            f"reporting currency {currency} is not supported: choose one of {', '.join(REPORTING_CURRENCIES)}."
+        )
+    own = con is None
+    if con is None:
+        con = duckdb.connect(str(path or config.warehouse_path()))
+    try:
+        return runner.run(
+            con,
+            as_of or date.today(),
+            currency,
+            empty_relation=empty_relation,
+            prepare=[load_rates, load_vendor_settings],
+        )
+    finally:
+        if own:
+            con.close()

@@ -1,0 +1,20 @@
+-- grain: one row per document of any vendor, sales and purchases, in the document's currency
+-- Amounts are as the vendor shows them (positive) and what the document itself invoices
+-- (a Wuro final invoice less its advances); `sign` is -1 for credit notes.
+with unioned as (
+    select
+        invoice_key, source_system, source_id, invoice_number, direction, document_type,
+        mapped_status, raw_status, customer_key, issue_date, due_date, currency, country,
+        net_amount, tax_amount, gross_amount, paid_amount, paid_at, is_deleted,
+        'vendor' as payment_dating
+    from staging.stg_baloom__invoices
+),
+
+final as (
+    select
+        *,
+        case when document_type = 'credit_note' then -1 else 1 end as sign
+    from unioned
+)
+
+select * from final

@@ -1,0 +1,158 @@
+"""A small model runner: SQL files in layers, dependencies read from the SQL, one transaction.
+
+Layers and what they become:
+
+- ``staging/``: one view per raw table (rename, cast, map vendor codes). The only place raw
+  tables are read, always as ``{{ source('vendor', 'table') }}``; a vendor that was never
+  synced reads as an empty relation of the right shape, so the model still builds.
+- ``intermediate/``: views.
+- ``core/`` and ``marts/``: tables, rebuilt on every run.
+
+A model refers to another as ``<layer>.<name>``; those references are the dependency graph, so
+nothing keeps a hand-written order. Parameters live in ``core.parameters`` (``as_of_date``,
+``reporting_currency``) so every mart can say what it was built for.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).parent
+LAYERS = ("staging", "intermediate", "core", "marts")
+MATERIALIZED = {"staging": "view", "intermediate": "view", "core": "table", "marts": "table"}
+# Relations the build's prepare steps create before any model runs.
+PROVIDED = {"core.parameters", "core.fx_rates", "core.vendor_settings"}
+_REF = re.compile(r"\b(staging|intermediate|core|marts)\.([a-z_][a-z0-9_]*)\b")
+_SOURCE = re.compile(r"\{\{\s*source\(\s*'(\w+)'\s*,\s*'(\w+)'\s*\)\s*\}\}")
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+
+
+class ModelError(Exception):
+    """A model failed to build; names the model."""
+
+
+@dataclass
+class Model:
+    layer: str
+    name: str
+    path: Path
+    sql: str
+    deps: set[str] = field(default_factory=set)
+    sources: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def key(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+
+def load_models(root: Path = ROOT) -> dict[str, Model]:
+    """Every model under ``root``, with dependencies parsed from its SQL."""
+    models: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((root / layer).glob("*.sql")):
+            sql = path.read_text()
+            body = _COMMENT.sub(" ", sql)
+            m = Model(layer, path.stem, path, sql)
+            m.deps = {f"{a}.{b}" for a, b in _REF.findall(body)} - {m.key}
+            m.sources = set(_SOURCE.findall(body))
+            models[m.key] = m
+    for m in models.values():
+        missing = {d for d in m.deps if d not in models and d not in PROVIDED}
+        if missing:
+            raise ModelError(f"{m.key} refers to {', '.join(sorted(missing))}, which no model defines")
+    return models
+
+
+def build_order(models: dict[str, Model]) -> list[Model]:
+    graph = {k: {d for d in m.deps if d in models} for k, m in models.items()}
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        raise ModelError(f"models depend on each other in a cycle: {' -> '.join(exc.args[1])}") from None
+    return [models[k] for k in order]
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    rows = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+    rows += con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall()
+    return {(s, t) for s, t in rows}
+
+
+def render(model: Model, present: set[tuple[str, str]], empty_relation: Callable[[str, str], str]) -> str:
+    """The model's SQL with each ``source()`` resolved to a raw table or an empty relation."""
+
+    def sub(m: re.Match[str]) -> str:
+        vendor, table = m.group(1), m.group(2)
+        if (f"raw_{vendor}", table) in present:
+            return f'"raw_{vendor}"."{table}"'
+        return empty_relation(vendor, table)
+
+    return _SOURCE.sub(sub, model.sql)
+
+
+@dataclass
+class RunResult:
+    as_of: date
+    currency: str
+    models: list[tuple[str, float, int | None]]  # key, seconds, rows (tables only)
+    seconds: float
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    currency: str = "EUR",
+    *,
+    empty_relation: Callable[[str, str], str],
+    prepare: Iterable[Callable[[duckdb.DuckDBPyConnection], None]] = (),
+    select: set[str] | None = None,
+    root: Path = ROOT,
+) -> RunResult:
+    """Build every model (or ``select``) in dependency order, in one transaction.
+
+    ``prepare`` callables run first inside the same transaction (loading reference data such
+    as exchange rates). Nothing is visible to readers until the whole build has succeeded.
+    """
+    models = load_models(root)
+    order = build_order(models)
+    if select is not None:
+        order = [m for m in order if m.key in select]
+    t0 = time.perf_counter()
+    timings: list[tuple[str, float, int | None]] = []
+    con.execute("begin transaction")
+    try:
+        for layer in LAYERS:
+            con.execute(f"create schema if not exists {layer}")
+        con.execute(
+            "create or replace table core.parameters as "
+            "select ?::date as as_of_date, ?::varchar as reporting_currency, now() as built_at",
+            [as_of, currency],
+        )
+        for step in prepare:
+            step(con)
+        present = existing_tables(con)
+        for m in order:
+            started = time.perf_counter()
+            kind = MATERIALIZED[m.layer]
+            sql = render(m, present, empty_relation)
+            try:
+                con.execute(f"drop view if exists {m.key}")
+                con.execute(f"drop table if exists {m.key}")
+                con.execute(f"create {kind} {m.key} as\n{sql}")
+            except duckdb.Error as exc:
+                raise ModelError(f"model {m.key} ({m.path.name}) failed: {exc}") from None
+            rows = con.execute(f"select count(*) from {m.key}").fetchone()[0] if kind == "table" else None
+            timings.append((m.key, time.perf_counter() - started, rows))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return RunResult(as_of, currency, timings, time.perf_counter() - t0)
