@@ -131,6 +131,11 @@ def run(
     try:
         for layer in LAYERS:
             con.execute(f"create schema if not exists {layer}")
+        # round(n / d) half away from zero, in exact integer arithmetic
+        con.execute(
+            "create or replace macro round_div(n, d) as "
+            "sign(n) * sign(d) * ((2 * abs(n) + abs(d)) // (2 * abs(d)))"
+        )
         con.execute(
             "create or replace table core.parameters as "
             "select ?::date as as_of_date, ?::varchar as reporting_currency, now() as built_at",

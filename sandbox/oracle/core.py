@@ -62,6 +62,8 @@ class Oracle:
             be the world's clock.
         currency: the reporting currency.
         fx: exchange rates (default: the packaged ECB history).
+        vendors: only these vendors' documents (default: all five), for a warehouse that
+            synced only some of them.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class Oracle:
         observed: Sequence[date] | None = None,
         currency: str = "EUR",
         fx: Fx | None = None,
+        vendors: Sequence[str] | None = None,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown fault profile {profile!r}")
@@ -90,7 +93,7 @@ class Oracle:
         self._docs: list[Document] = []
         self._payments: dict[str, list[DatedPayment]] = {}
         self._factors: dict[str, Decimal | None] = {}
-        for vendor in VENDORS:
+        for vendor in vendors or VENDORS:
             for doc in world.documents(vendor):
                 self._add(doc)
 

@@ -52,7 +52,10 @@ signed as (
         paid_at,
         is_deleted,
         sign,
-        payment_dating
+        payment_dating,
+        skonto_date,
+        skonto_rate,
+        skonto_amount
     from resolved
 ),
 

@@ -6,7 +6,10 @@ with unioned as (
         invoice_key, source_system, source_id, invoice_number, direction, document_type,
         mapped_status, raw_status, customer_key, issue_date, due_date, currency, country,
         net_amount, tax_amount, gross_amount, paid_amount, paid_at, is_deleted,
-        'vendor' as payment_dating
+        'vendor' as payment_dating,
+        cast(null as date) as skonto_date,
+        cast(null as decimal(18, 4)) as skonto_rate,
+        cast(null as decimal(18, 2)) as skonto_amount
     from staging.stg_baloom__invoices
 ),
 
