@@ -12,6 +12,7 @@ import pyarrow as pa
 from pipelines import config
 from transforms import runner
 from transforms.catalog import empty_relation
+from warehouse.checks import register
 from warehouse.fx import load_rates
 
 REPORTING_CURRENCIES = ("EUR", "GBP", "USD", "CHF")
@@ -60,7 +61,7 @@ def build(
             as_of or date.today(),
             currency,
             empty_relation=empty_relation,
-            prepare=[load_rates, load_vendor_settings],
+            prepare=[load_rates, load_vendor_settings, register],
         )
     finally:
         if own:

@@ -1,0 +1,108 @@
+-- grain: one row per problem found in the synced data: check, severity, vendor, record key
+-- and detail. Nothing here is silently fixed or dropped elsewhere.
+with invoices as (
+    select * from core.invoices
+),
+
+unioned as (
+    select * from intermediate.int_invoices_unioned
+),
+
+rates as (
+    select invoice_key, sum(vat_amount) as vat_amount, any_value(vat_source) as vat_source
+    from intermediate.int_invoice_vat_rates
+    group by invoice_key
+),
+
+payments as (
+    select invoice_key, sum(amount) as amount from core.payments group by invoice_key
+),
+
+customers as (
+    select * from core.customers
+),
+
+rejected as (
+    select * from staging.stg_baloom__rejected_records
+    union all select * from staging.stg_katsu__rejected_records
+    union all select * from staging.stg_ibana__rejected_records
+    union all select * from staging.stg_wuro__rejected_records
+    union all select * from staging.stg_hoursmith__rejected_records
+),
+
+totals_mismatch as (
+    select
+        'totals_do_not_add_up' as check_name, 'error' as severity, source_system as vendor, invoice_key as record_key,
+        'gross ' || gross_amount || ' <> net ' || net_amount || ' + VAT ' || tax_amount as detail
+    from unioned
+    where not is_deleted and net_amount is not null and tax_amount is not null
+        and gross_amount <> net_amount + tax_amount
+),
+
+header_vs_lines as (
+    select
+        'header_vat_differs_from_lines', 'warning', unioned.source_system, unioned.invoice_key,
+        'header VAT ' || unioned.tax_amount || ' <> VAT by rate ' || rates.vat_amount
+    from unioned
+    inner join rates on rates.invoice_key = unioned.invoice_key
+    where not unioned.is_deleted and rates.vat_source <> 'derived'
+        and abs(unioned.tax_amount - rates.vat_amount) > 0.01
+),
+
+unknown_status as (
+    select
+        'unknown_status_code', 'warning', source_system, invoice_key,
+        'status code ' || coalesce(raw_status, 'null') || ' is not in the vendor mapping; counted by its amounts as ' || status
+    from invoices
+    where not status_known
+),
+
+no_fx as (
+    select
+        'no_exchange_rate', 'warning', source_system, invoice_key,
+        'no ECB rate for ' || currency || ': amounts in reporting currency are null'
+    from invoices
+    where fx_factor is null and not is_deleted
+),
+
+paid_vs_payments as (
+    select
+        'paid_amount_differs_from_payments', 'warning', invoices.source_system, invoices.invoice_key,
+        'paid ' || invoices.paid_amount || ' <> sum of dated payments ' || coalesce(payments.amount, 0)
+    from invoices
+    left join payments on payments.invoice_key = invoices.invoice_key
+    where not invoices.is_deleted and invoices.paid_amount <> coalesce(payments.amount, 0)
+),
+
+bad_vat_ids as (
+    select 'invalid_vat_id', 'warning', source_system, customer_key, vat_id || ': ' || vat_problem(vat_id)
+    from customers
+    where vat_problem(vat_id) is not null
+),
+
+bad_ibans as (
+    select 'invalid_iban', 'warning', source_system, customer_key, iban || ': ' || iban_problem(iban)
+    from customers
+    where iban_problem(iban) is not null
+),
+
+rejected_records as (
+    select
+        'rejected_record', 'error', source_system,
+        source_system || ':' || coalesce(record_id, payload_hash),
+        endpoint || ': ' || reason
+    from rejected
+),
+
+final as (
+    select * from totals_mismatch
+    union all select * from header_vs_lines
+    union all select * from unknown_status
+    union all select * from no_fx
+    union all select * from paid_vs_payments
+    union all select * from bad_vat_ids
+    union all select * from bad_ibans
+    union all select * from rejected_records
+)
+
+select check_name as "check", severity, vendor, record_key, detail from final
