@@ -20,7 +20,7 @@ from typing import Any
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
-from pipelines import config
+from pipelines import config, report
 from sources.http import SourceError, SyncStats
 
 log = logging.getLogger("ledgerline.sync")
@@ -47,6 +47,7 @@ class VendorResult:
     seconds: float = 0.0
     error: str | None = None
     load_ids: list[str] = field(default_factory=list)
+    changes: dict[str, dict[str, int]] = field(default_factory=dict)
     resumed: bool = False
 
 
@@ -57,6 +58,8 @@ def source_factory(vendor: str) -> Callable[..., Any]:
 
 def make_pipeline(vendor: str) -> dlt.Pipeline:
     config.home().mkdir(parents=True, exist_ok=True)
+    # every row records the load that wrote it: run summaries count changes per load
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     return dlt.pipeline(
         pipeline_name=f"ledgerline_{vendor}",
         destination=dlt.destinations.duckdb(str(config.warehouse_path())),
@@ -113,11 +116,26 @@ def extract(vendor: str, pipeline: dlt.Pipeline, stats: SyncStats, full_refresh:
     pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT)
 
 
-def load(pipeline: dlt.Pipeline) -> list[str]:
+def load(pipeline: dlt.Pipeline, vendor: str | None = None) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """Normalize and load the extracted package; returns load ids and changes per table."""
     with LOAD_LOCK:
+        before = _state(pipeline, vendor) if vendor else {}
         pipeline.normalize()
         info = pipeline.load()
-    return list(info.loads_ids)
+        load_ids = list(info.loads_ids)
+        changes: dict[str, dict[str, int]] = {}
+        if vendor:
+            with pipeline.sql_client() as client:
+                changes = report.load_changes(client.native_connection, vendor, load_ids, before)
+    return load_ids, changes
+
+
+def _state(pipeline: dlt.Pipeline, vendor: str) -> dict[str, int]:
+    try:
+        with pipeline.sql_client() as client:
+            return report.table_state(client.native_connection, vendor)
+    except Exception:  # nothing loaded yet
+        return {}
 
 
 def sync(
@@ -156,7 +174,7 @@ def sync(
             try:
                 fut.result()
                 t0 = time.perf_counter()
-                results[v].load_ids = load(pipelines[v])
+                results[v].load_ids, results[v].changes = load(pipelines[v], v)
                 results[v].seconds += time.perf_counter() - t0
             except Exception as exc:
                 results[v].error = explain(v, exc)
