@@ -17,14 +17,15 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from pipelines import config, sync as sync_lib
 from pipelines.report import aging_summary_rows, run_summary_markdown
-from sources.http import SyncStats
+from pipelines.progress import new_stats
+from pipelines.status import record_run
 
 
 @task(name="extract", retries=1, retry_delay_seconds=5, task_run_name="extract-{vendor}")
 def extract_task(vendor: str, full_refresh: bool = False, workers: int = 8) -> dict[str, Any]:
     """Finish anything an interrupted run left, then extract one vendor (network-bound)."""
     pipeline = sync_lib.make_pipeline(vendor)
-    stats = SyncStats(vendor)
+    stats = new_stats(vendor)
     started = time.perf_counter()
     resumed = sync_lib.finish_pending(pipeline)
     try:
@@ -95,6 +96,7 @@ def sync_flow(
         except Exception as exc:
             failures[vendor] = str(exc)
             logger.error("%s", exc)
+    record_run(results, failures)
     transformed = transform_task(as_of, currency) if transform and not failures else None
     duration = time.perf_counter() - started
     create_markdown_artifact(

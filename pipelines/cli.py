@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -60,19 +61,107 @@ def sandbox_serve(
         raise typer.Exit(1) from None
 
 
+VENDOR_HELP = "Vendor to sync (repeat for several): baloom, katsu, ibana, wuro, hoursmith. Default: all."
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--as-of must be a date like 2026-09-30, not {value!r}.", 2)
+    return None
+
+
+@app.command()
+def sync(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help=VENDOR_HELP)] = None,
+    full_refresh: Annotated[bool, typer.Option(help="Re-read everything now (a full reconcile) instead of only the changes.")] = False,
+    transform: Annotated[bool, typer.Option(help="Rebuild the warehouse models after loading.")] = True,
+    as_of: Annotated[str | None, typer.Option(help="As-of date for the models (YYYY-MM-DD). Default: today.")] = None,
+    currency: Annotated[str, typer.Option(help="Reporting currency of the models.")] = "EUR",
+) -> None:
+    """Sync vendors into the warehouse (through the Prefect sync flow), then rebuild the models."""
+    from pipelines import config
+    from pipelines.progress import SyncProgress
+
+    vendors = [v.lower() for v in (source or config.VENDORS)]
+    unknown = [v for v in vendors if v not in config.VENDORS]
+    if unknown:
+        _fail(f"unknown source {unknown[0]!r}: choose from {', '.join(config.VENDORS)}.", 2)
+    as_of_date = _parse_date(as_of)
+    from flows.sync import sync_flow
+
+    with SyncProgress(vendors, console):
+        try:
+            result = sync_flow(vendors=vendors, full_refresh=full_refresh, transform=transform, as_of=as_of_date, currency=currency)
+        except Exception as exc:  # the flow's message already says what to do
+            _fail(_one_line(exc))
+    console.print(f"Synced {', '.join(vendors)} in {result['seconds']} s into {config.warehouse_path()}")
+
+
+@app.command()
+def transform(
+    as_of: Annotated[str | None, typer.Option(help="As-of date (YYYY-MM-DD). Default: today.")] = None,
+    currency: Annotated[str, typer.Option(help="Reporting currency: EUR, GBP, USD or CHF.")] = "EUR",
+) -> None:
+    """Rebuild the warehouse models (staging, core, marts) in one transaction."""
+    from pipelines import config
+    from transforms.build import build
+
+    if not config.warehouse_path().exists():
+        _fail(f"there is no warehouse at {config.warehouse_path()}: run `ledgerline sync` first.")
+    try:
+        result = build(as_of=_parse_date(as_of), currency=currency)
+    except Exception as exc:
+        _fail(_one_line(exc))
+    console.print(f"Built {len(result.models)} models as of {result.as_of} ({result.currency}) in {result.seconds:.1f} s.")
+
+
+@app.command()
+def status() -> None:
+    """Last load per vendor, watermarks, row counts, freshness and last errors."""
+    from pipelines.status import collect
+
+    table = Table(title="ledgerline status")
+    for col in ("vendor", "last load", "age", "rows", "state", "last error"):
+        table.add_column(col)
+    for row in collect():
+        table.add_row(*row)
+    console.print(table)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 @app.command()
 def demo(
     scale: Annotated[int, typer.Option(help="Invoices per vendor in the demo world.", min=1)] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the demo world.")] = 42,
+    faults: Annotated[str, typer.Option(help="Sandbox fault profile: none, flaky or hostile.")] = "none",
 ) -> None:
-    """Run the product end to end on the embedded sandbox."""
+    """Run the product end to end on the embedded sandbox (sync, incremental sync, models, reports)."""
     from pipelines.demo import run_demo
 
-    run_demo(scale=scale, seed=seed, console=console)
+    try:
+        run_demo(scale=scale, seed=seed, faults=faults, console=console)
+    except Exception as exc:
+        _fail(_one_line(exc))
 
 
 def main() -> None:
     """Console-script entry point."""
+    from pipelines import logs
+
+    logs.configure()
     app()
 
 

@@ -21,6 +21,7 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from pipelines import config, report
+from pipelines.progress import new_stats
 from sources.http import SourceError, SyncStats
 
 log = logging.getLogger("ledgerline.sync")
@@ -149,7 +150,7 @@ def sync(
     unknown = [v for v in vendors if v not in config.VENDORS]
     if unknown:
         raise SyncFailed(f"unknown source {unknown[0]!r}: choose from {', '.join(config.VENDORS)}.")
-    results = {v: VendorResult(v, SyncStats(v)) for v in vendors}
+    results = {v: VendorResult(v, new_stats(v)) for v in vendors}
     if on_stats:
         for r in results.values():
             r.stats.listeners.append(on_stats)

@@ -115,6 +115,7 @@ class HttpServer:
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
         self.lock = threading.RLock()  # held while handling, and while the clock advances
+        self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self, ports: dict[str, int] | None = None) -> None:
         for app in self.apps:
@@ -126,6 +127,7 @@ class HttpServer:
             self.ports[app.name] = server.sockets[0].getsockname()[1]
 
     async def _connection(self, app: App, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 try:
@@ -163,6 +165,7 @@ class HttpServer:
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
+            self._writers.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
 
@@ -214,7 +217,12 @@ class HttpServer:
             loop.run_forever()
             for s in self._servers:
                 s.close()
-            loop.run_until_complete(asyncio.sleep(0))
+            # Abort open connections: their handlers see a reset and end on their own.
+            for w in list(self._writers):
+                w.transport.abort()
+            tasks = asyncio.all_tasks(loop)
+            if tasks:
+                loop.run_until_complete(asyncio.wait(tasks, timeout=5))
             loop.close()
             self._stopped.set()
 
