@@ -9,11 +9,14 @@ finish the pending load package of its vendor rather than extracting again.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.concurrency.sync import concurrency
 
 from pipelines import config, sync as sync_lib
 from pipelines.report import aging_summary_rows, run_summary_markdown
@@ -69,7 +72,8 @@ def vendor_load_flow(vendor: str, full_refresh: bool = False) -> dict[str, Any]:
 @flow(name="ledgerline-transform", log_prints=True)
 def transform_flow(as_of: date | None = None, currency: str = "EUR") -> dict[str, Any]:
     """Rebuild every model of the warehouse."""
-    out = transform_task(as_of, currency)
+    with warehouse_slot():
+        out = transform_task(as_of, currency)
     _aging_artifact()
     return out
 
@@ -86,18 +90,22 @@ def sync_flow(
     logger = get_run_logger()
     vendors = list(vendors or config.VENDORS)
     started = time.perf_counter()
-    futures = {v: extract_task.submit(v, full_refresh) for v in vendors}
     results: dict[str, dict[str, Any]] = {}
     failures: dict[str, str] = {}
-    for vendor, fut in futures.items():
-        try:
-            results[vendor] = fut.result()
-            results[vendor].update(load_task(vendor))
-        except Exception as exc:
-            failures[vendor] = str(exc)
-            logger.error("%s", exc)
-    record_run(results, failures)
-    transformed = transform_task(as_of, currency) if transform and not failures else None
+    transformed = None
+    # one writer of the warehouse at a time, across deployments and manual runs
+    with warehouse_slot():
+        futures = {v: extract_task.submit(v, full_refresh) for v in vendors}
+        for vendor, fut in futures.items():
+            try:
+                results[vendor] = fut.result()
+                results[vendor].update(load_task(vendor))
+            except Exception as exc:
+                failures[vendor] = str(exc)
+                logger.error("%s", exc)
+        record_run(results, failures)
+        if transform and not failures:
+            transformed = transform_task(as_of, currency)
     duration = time.perf_counter() - started
     create_markdown_artifact(
         markdown=run_summary_markdown(results, failures, duration, transformed),
@@ -109,6 +117,16 @@ def sync_flow(
     if failures:
         raise sync_lib.SyncFailed("; ".join(failures.values()))
     return {"vendors": results, "transform": transformed, "seconds": round(duration, 2)}
+
+
+WAREHOUSE_SLOT = "ledgerline-warehouse"
+
+
+@contextmanager
+def warehouse_slot() -> Iterator[None]:
+    """Hold the global ``ledgerline-warehouse`` concurrency slot (one writer at a time)."""
+    with concurrency(WAREHOUSE_SLOT, occupy=1, timeout_seconds=6 * 3600):
+        yield
 
 
 def _aging_artifact() -> None:

@@ -137,6 +137,53 @@ def status() -> None:
     console.print(table)
 
 
+@app.command()
+def schedule(
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server (and its UI) on 127.0.0.1.")] = 4200,
+) -> None:
+    """Serve the scheduled deployments (hourly incremental sync, nightly reconcile and models).
+
+    Uses the Prefect server at PREFECT_API_URL when set; otherwise starts one on 127.0.0.1
+    (the Prefect UI is then at http://127.0.0.1:PORT). Stop with Ctrl+C.
+    """
+    import os
+    import subprocess
+    import time
+
+    import httpx
+
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        api = f"http://127.0.0.1:{port}/api"
+        try:
+            httpx.get(f"{api}/health", timeout=1)
+        except httpx.TransportError:
+            console.print(f"Starting a local Prefect server on 127.0.0.1:{port} ...")
+            server = subprocess.Popen(
+                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(120):
+                try:
+                    if httpx.get(f"{api}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.5)
+            else:
+                server.terminate()
+                _fail(f"the Prefect server did not start on port {port}: choose another --port.")
+        os.environ["PREFECT_API_URL"] = api
+    console.print(f"Prefect UI: {os.environ['PREFECT_API_URL'].removesuffix('/api')}  (deployments: hourly-incremental, nightly-reconcile)")
+    from flows.deployments import serve_all
+
+    try:
+        serve_all()
+    finally:
+        if server is not None:
+            server.terminate()
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
