@@ -121,6 +121,22 @@ KINDS: dict[str, tuple[Callable[[Any], Any], pa.DataType, dict[str, Any]]] = {
 }
 
 
+def wire_value(key: str, kind: str) -> Callable[[Any], Any]:
+    """A reader of one wire field as its kind; None when absent or unreadable (watermarks)."""
+    conv = KINDS[kind][0]
+
+    def read(record: Any) -> Any:
+        value = record.get(key) if isinstance(record, dict) else None
+        if value is None:
+            return None
+        try:
+            return conv(value)
+        except (Invalid, InvalidOperation):
+            return None
+
+    return read
+
+
 # ----------------------------------------------------------------------------- tables
 
 
@@ -129,21 +145,30 @@ class Col:
     """One warehouse column: its name, where it is on the wire, and what it must be.
 
     ``key`` is a wire key or a path of keys into nested objects (a missing object on the
-    path gives null). A ``required`` column rejects the record when absent or null.
+    path gives null). A ``required`` column rejects the record when absent or null. ``alt`` is
+    a second spelling of the same field (a renamed key), read when ``key`` gives null.
     """
 
     name: str
     key: str | tuple[str, ...]
     kind: str = "str"
     required: bool = False
+    alt: str | tuple[str, ...] | None = None
 
     def get(self, record: dict[str, Any]) -> Any:
-        if isinstance(self.key, str):
-            if self.required and self.key not in record:
-                raise Invalid(f"missing required field {self.key!r}")
-            return record.get(self.key)
+        value = self._lookup(record, self.key, self.required and self.alt is None)
+        if value is None and self.alt is not None:
+            value = self._lookup(record, self.alt, False)
+        return value
+
+    @staticmethod
+    def _lookup(record: dict[str, Any], key: str | tuple[str, ...], required: bool) -> Any:
+        if isinstance(key, str):
+            if required and key not in record:
+                raise Invalid(f"missing required field {key!r}")
+            return record.get(key)
         value: Any = record
-        for k in self.key:
+        for k in key:
             if not isinstance(value, dict):
                 return None
             value = value.get(k)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Generic, TypeVar, cast
 
 import dlt
 import pyarrow as pa
 
-from sources.http import ApiClient, Page, SyncStats, fetch_pages
+from sources.http import ApiClient, Page, SourceError, SyncStats, fetch_pages
 from sources.records import REJECTED_TABLE, Rejected, Table, rejected_table
 
 log = logging.getLogger("ledgerline.sources")
@@ -92,14 +92,45 @@ def child(arrow: pa.Table, table: Table, parent_key: str, key: Sequence[str] = (
     )
 
 
+def nested(
+    ctx: SyncContext, table: Table, field: str, parent_key: str, number: str = "line_number", endpoint: str = ""
+) -> Callable[[list[dict[str, Any]]], list[Any]]:
+    """A child factory for :func:`emit_page`: the list ``field`` of each parent as ``table``.
+
+    Rows carry their parent's ``id`` as ``parent_key`` and their 1-based position as
+    ``number``; a malformed entry becomes a rejected record (its parent still loads).
+    """
+
+    def make(parents: list[dict[str, Any]]) -> list[Any]:
+        rows: list[Any] = []
+        keys: dict[int, dict[str, Any]] = {}
+        for parent in parents:
+            entries = parent.get(field)
+            for i, entry in enumerate(entries if isinstance(entries, list) else [], 1):
+                rows.append(entry)
+                keys[id(entry)] = {parent_key: parent["id"], number: i}
+        if not rows:
+            return []
+        arrow, bad, _ = table.convert(rows, endpoint or f"{table.name}", extra=lambda r: keys[id(r)])
+        out = [child(arrow, table, parent_key, (number,))] if arrow.num_rows else []
+        if bad:
+            out.append(rejected(ctx, bad))
+        return out
+
+    return make
+
+
 def rejected(ctx: SyncContext, rows: list[Rejected]) -> Any:
     """The rejected records of one page, for the vendor's ``rejected_records`` table."""
     ctx.stats.add(rejected=len(rows))
     for r in rows:
         log.warning("%s: rejected a record from %s: %s", ctx.vendor, r.endpoint, r.reason)
     arrow = rejected_table(ctx.vendor, rows, ctx.observed_at)
+    # its own merge key: a variant would otherwise inherit the resource's (say "id")
     return dlt.mark.with_hints(
-        arrow, hints(REJECTED_TABLE, "merge", primary_key="payload_hash"), create_table_variant=True
+        arrow,
+        hints(REJECTED_TABLE, "merge", primary_key="payload_hash", merge_key="payload_hash"),
+        create_table_variant=True,
     )
 
 
@@ -109,11 +140,14 @@ def with_flag(arrow: pa.Table, deleted: bool = False) -> pa.Table:
     return arrow.append_column(flag, pa.array([deleted] * arrow.num_rows, pa.bool_()))
 
 
-def tombstones(ctx: SyncContext, table: Table, key: str, seen: set[str], where: str = "") -> pa.Table | None:
+def tombstones(
+    ctx: SyncContext, table: Table, key: str, seen: set[str], where: str = "", only: set[str] | None = None
+) -> pa.Table | None:
     """Rows the warehouse holds as live but a full scan no longer returned, flagged deleted.
 
     The last known values are kept (so history shows what was deleted); only the flag changes.
-    For history (scd2) tables only current versions are considered.
+    For history (scd2) tables only current versions are considered. ``only`` limits the flags
+    to those keys (documents a by-id read found gone, outside a full scan).
     """
     fields = [f for f in table.schema if f.name != "row_hash"]
     names = ", ".join(f'"{f.name}"' for f in fields)
@@ -124,7 +158,7 @@ def tombstones(ctx: SyncContext, table: Table, key: str, seen: set[str], where: 
         cond += f" and {where}"
     rows = ctx.known(table.name, names, cond)
     idx = [f.name for f in fields].index(key)
-    gone = [r for r in rows if r[idx] not in seen]
+    gone = [r for r in rows if r[idx] not in seen and (only is None or r[idx] in only)]
     if not gone:
         return None
     log.info("%s: %d %s no longer returned by the vendor: flagged deleted", ctx.vendor, len(gone), table.name)
@@ -165,9 +199,17 @@ def numbered_pages(ctx: SyncContext, spec: PageSpec, first: int = 1) -> Iterator
     """
     page1 = _get(ctx, spec, first)
     total = spec.total(page1.body)
+    items1, page1 = next(_checked(ctx, spec, first, page1, total, None))
+    yield items1, page1
+    yield from _pages_after(ctx, spec, first, items1, total)
+
+
+def _pages_after(
+    ctx: SyncContext, spec: PageSpec, first: int, items1: list[Any], total: int
+) -> Iterator[tuple[list[Any], Page]]:
+    """The pages after ``first`` (whose records were ``items1``), in parallel, checked, in order."""
     pages = max(1, -(-total // spec.limit))
-    yield from _checked(ctx, spec, first, page1, total, None)
-    prev_ids = _ids(spec, spec.items(page1.body))
+    prev_ids = _ids(spec, items1)
     numbers = list(range(first + 1, pages + 1))
     for n, page in zip(numbers, fetch_pages(lambda n: _get(ctx, spec, n), numbers, ctx.workers), strict=True):
         for items, pg in _checked(ctx, spec, n, page, total, prev_ids):
@@ -203,6 +245,145 @@ def _checked(
     yield items, page
 
 
+def pages_until(
+    ctx: SyncContext, spec: PageSpec, stop: Callable[[list[Any]], bool]
+) -> Iterator[tuple[list[Any], Page]]:
+    """Pages one after another from the first, up to the first page for which ``stop(records)``.
+
+    For newest-first endpoints read down to a watermark: the page that reaches it is still
+    yielded, the rest are never requested. Pages are checked as in :func:`numbered_pages`.
+    """
+    n, prev_ids = 1, None
+    while True:
+        page = _get(ctx, spec, n)
+        total = spec.total(page.body)
+        items, page = next(_checked(ctx, spec, n, page, total, prev_ids))
+        yield items, page
+        if stop(items) or n * spec.limit >= total:
+            return
+        prev_ids, n = _ids(spec, items), n + 1
+
+
+def tail_pages(
+    ctx: SyncContext, spec: PageSpec, known_total: int, known: Callable[[Any], bool], overlap: int = 1
+) -> Iterator[tuple[list[Any], Page]]:
+    """The last pages of an oldest-first endpoint: where records added since a run that saw
+    ``known_total`` records must be.
+
+    Starts ``overlap`` pages before the page of the first new position; while the first record
+    of the start page is not ``known`` (seen by an earlier run: records were deleted before it
+    and the list shifted), starts one page earlier. Later pages are fetched in parallel.
+    """
+    n = max(1, known_total // spec.limit + 1 - overlap)
+    while True:
+        page = _get(ctx, spec, n)
+        total = spec.total(page.body)
+        items, page = next(_checked(ctx, spec, n, page, total, None))
+        if n == 1 or (items and known(items[0])):
+            break
+        last = max(1, -(-total // spec.limit))
+        n = min(n - 1, last)
+    yield items, page
+    yield from _pages_after(ctx, spec, n, items, total)
+
+
+def leavers(ctx: SyncContext, table: Table, where: str, seen: set[str], columns: str = "id") -> list[tuple[Any, ...]]:
+    """Documents the warehouse holds as current and live, matching ``where`` (for example an
+    open status), that this run's scans did not return: they left the scanned set (paid,
+    cancelled) or were deleted. The first of ``columns`` must be the key.
+    """
+    cond = f"not coalesce({DELETED_UPSTREAM}, false) and ({where})"
+    if table.row_hash:
+        cond += " and _dlt_valid_to is null"
+    return [r for r in ctx.known(table.name, columns, cond) if r[0] not in seen]
+
+
+class DocumentRun:
+    """One run over a document table synced in several passes (open sets, new records, leavers).
+
+    Every record is emitted once however many passes return it, the ids seen are kept (to find
+    leavers and deletes), and so is the newest value of a watermark field (``mark`` of a record:
+    a created timestamp, an invoice date; None when it has none).
+    """
+
+    def __init__(
+        self,
+        ctx: SyncContext,
+        table: Table,
+        endpoint: str,
+        *,
+        mark: Callable[[Any], Any] | None = None,
+        newest: Any = None,
+        children: Sequence[Callable[[list[dict[str, Any]]], Any]] = (),
+    ) -> None:
+        self.ctx = ctx
+        self.table = table
+        self.endpoint = endpoint
+        self.mark = mark
+        self.newest = newest
+        self.children = children
+        self.seen: set[str] = set()
+        self.total: int | None = None  # the vendor's record count, once a full scan read it
+
+    def emit(self, items: list[Any]) -> Iterator[Any]:
+        """One page (or batch) of records, less those already emitted by this run."""
+        if self.mark is not None:
+            for value in map(self.mark, items):
+                if value is not None and (self.newest is None or value > self.newest):
+                    self.newest = value
+        yield from emit_page(
+            self.ctx, self.table, items, endpoint=self.endpoint, seen=self.seen, dedupe=self.seen, children=self.children
+        )
+
+    def pages(self, pages: Iterable[tuple[list[Any], Page]]) -> Iterator[Any]:
+        for items, _page in pages:
+            yield from self.emit(items)
+
+    def sync(
+        self, state: dict[str, Any], spec: PageSpec, incremental: Callable[[], Generator[Any, None, bool]] | None
+    ) -> Iterator[Any]:
+        """The ``incremental`` passes when given, or a full scan (also when they return True: a
+        full scan is cheaper). A full scan records its time and the vendor's total in ``state``.
+        """
+        full = True if incremental is None else (yield from incremental())
+        if full:
+            yield from self.full_scan(spec)
+            state["last_full_at"] = self.ctx.observed_at.isoformat()
+            state["total"] = self.total
+
+    def full_scan(self, spec: PageSpec) -> Iterator[Any]:
+        """Every page, in parallel, then tombstones for what the vendor no longer lists."""
+        for items, page in numbered_pages(self.ctx, spec):
+            self.total = spec.total(page.body)
+            yield from self.emit(items)
+        gone = tombstones(self.ctx, self.table, "id", self.seen)
+        if gone is not None:
+            yield gone
+
+    def reread(self, ids: Sequence[str], get: Callable[[str], Page | None], record: Callable[[Any], Any]) -> Iterator[Any]:
+        """Re-read documents by id, ``ctx.workers`` at a time, and flag those gone.
+
+        ``get`` returns None for a 404; ``record`` takes the document out of a body.
+        """
+        batch: list[Any] = []
+        pages = fetch_pages(lambda i: get(ids[i]), list(range(len(ids))), self.ctx.workers)
+        for page in pages:
+            self.ctx.stats.add(pages=1)
+            if page is not None:
+                batch.append(record(page.body))
+            if len(batch) >= 100:
+                yield from self.emit(batch)
+                batch = []
+        yield from self.emit(batch)
+        yield from self.flag(set(ids) - self.seen)
+
+    def flag(self, ids: set[str]) -> Iterator[Any]:
+        """Tombstones for documents found gone outside a full scan (none if ``ids`` is empty)."""
+        gone = tombstones(self.ctx, self.table, "id", self.seen, only=ids) if ids else None
+        if gone is not None:
+            yield gone
+
+
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -222,10 +403,13 @@ def scan(
     extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     children: Sequence[Callable[[list[dict[str, Any]]], Any]] = (),
     first: int = 1,
+    dedupe: set[str] | None = None,
 ) -> Iterator[Any]:
     """Scan a numbered endpoint: typed pages, their child rows, and rejected records."""
     for items, _page in numbered_pages(ctx, spec, first):
-        yield from emit_page(ctx, table, items, endpoint=endpoint, id_key=spec.record_id, seen=seen, extra=extra, children=children)
+        yield from emit_page(
+            ctx, table, items, endpoint=endpoint, id_key=spec.record_id, seen=seen, extra=extra, children=children, dedupe=dedupe
+        )
 
 
 def emit_page(
@@ -238,17 +422,112 @@ def emit_page(
     seen: set[str] | None = None,
     extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     children: Sequence[Callable[[list[dict[str, Any]]], Any]] = (),
+    dedupe: set[str] | None = None,
 ) -> Iterator[Any]:
-    """Convert one page of records and yield the table, its children and its rejects."""
+    """Convert one page of records and yield the table, its children and its rejects.
+
+    With ``dedupe`` (the ids emitted so far in this run), a record already emitted is skipped.
+    A child factory returns one item, None, or a list of items (rows and their rejects).
+    """
+    if dedupe is not None:  # a record without a usable id passes, to be rejected with the reason
+        fresh = []
+        for it in items:
+            rid = it.get(id_key) if isinstance(it, dict) else None
+            if isinstance(rid, str):
+                if rid in dedupe:
+                    continue
+                dedupe.add(rid)
+            fresh.append(it)
+        items = fresh
     arrow, bad, kept = table.convert(items, endpoint, id_key=id_key, extra=extra)
-    if seen is not None and arrow.num_rows:
-        seen.update(arrow.column(table.cols[0].name).to_pylist())
+    if seen is not None:
+        if arrow.num_rows:
+            seen.update(arrow.column(table.cols[0].name).to_pylist())
+        # still listed, only unreadable: not a delete
+        seen.update(r.record_id for r in bad if r.record_id)
     if arrow.num_rows:
         ctx.stats.add_rows(table.name, arrow.num_rows)
         yield with_flag(arrow)
         for make_child in children:
             item = make_child(kept)
-            if item is not None:
-                yield item
+            for it in item if isinstance(item, list) else [item]:
+                if it is not None:
+                    yield it
     if bad:
         yield rejected(ctx, bad)
+
+
+# ----------------------------------------------------------------------------- cursors, watermarks
+
+
+def cursor_pages(
+    ctx: SyncContext,
+    path: str,
+    params: dict[str, Any],
+    *,
+    items: Callable[[Any], list[Any]],
+    next_cursor: Callable[[Any], str | None],
+    cursor_param: str = "cursor",
+    stop: Callable[[list[Any]], bool] | None = None,
+) -> Iterator[list[Any]]:
+    """The pages of a cursor-paged endpoint, one after another, the query unchanged throughout.
+
+    Ends after the last page, or after the first page for which ``stop(records)`` is true (a
+    newest-first list read down to a watermark: later pages are never requested).
+    """
+    cursor: str | None = None
+    used: set[str] = set()
+    while True:
+        page = ctx.client.get(path, {**params, cursor_param: cursor} if cursor else params)
+        assert page is not None
+        ctx.stats.add(pages=1)
+        records = items(page.body)
+        yield records
+        cursor = next_cursor(page.body)
+        if not cursor or (stop is not None and stop(records)):
+            return
+        if cursor in used:
+            raise SourceError(f"{ctx.vendor} returned the same page cursor twice on {path}: report it to the vendor.")
+        used.add(cursor)
+
+
+D = TypeVar("D", bound=date)  # a date, or a datetime
+
+
+@dataclass
+class Watermark(Generic[D]):
+    """The newest value of a change field (a date or a timestamp) seen so far, kept in a
+    resource's dlt state between runs.
+
+    Reads start at the value saved by the last run less ``lag`` (records written late, clocks
+    that disagree). The saved value never passes ``cap``, the vendor's clock at the start of the
+    run, so one record dated in the future cannot hide the changes that follow it.
+    """
+
+    state: dict[str, Any]
+    key: str
+    lag: timedelta
+    cap: D
+
+    def __post_init__(self) -> None:
+        self.saved = self._parse(self.state.get(self.key))
+
+    def _parse(self, raw: Any) -> D | None:
+        if not raw:
+            return None
+        kind = datetime if isinstance(self.cap, datetime) else date
+        return cast(D, kind.fromisoformat(raw))
+
+    def start(self) -> D | None:
+        """Where this run reads from (None before the first run)."""
+        return None if self.saved is None else cast(D, self.saved - self.lag)
+
+    def see(self, values: Iterable[D | None]) -> None:
+        """Record the change values of what this run read."""
+        newest = max((v for v in values if v is not None), default=None)
+        if newest is None:
+            return
+        newest = min(newest, self.cap)
+        current = self._parse(self.state.get(self.key))
+        if current is None or newest > current:
+            self.state[self.key] = newest.isoformat()
