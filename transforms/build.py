@@ -32,12 +32,33 @@ def vendor_settings() -> pa.Table:
     return pa.table(rows)
 
 
+def vendor_codes() -> pa.Table:
+    """Every vendor's code mappings (``CODES`` in its settings): vendor, field, code, value."""
+    rows: dict[str, list[str]] = {"vendor": [], "field": [], "code": [], "value": []}
+    for vendor in config.VENDORS:
+        try:
+            settings = importlib.import_module(f"sources.{vendor}.settings")
+        except ModuleNotFoundError:
+            continue
+        for field, mapping in getattr(settings, "CODES", {}).items():
+            for code, value in mapping.items():
+                rows["vendor"].append(vendor)
+                rows["field"].append(field)
+                rows["code"].append(str(code))
+                rows["value"].append(value)
+    return pa.table(rows, schema=pa.schema([(k, pa.string()) for k in rows]))
+
+
 def load_vendor_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """``core.vendor_settings`` and ``core.vendor_codes``, from the sources' settings."""
     con.register("_vendor_settings", vendor_settings())
+    con.register("_vendor_codes", vendor_codes())
     try:
         con.execute("create or replace table core.vendor_settings as select * from _vendor_settings")
+        con.execute("create or replace table core.vendor_codes as select * from _vendor_codes")
     finally:
         con.unregister("_vendor_settings")
+        con.unregister("_vendor_codes")
 
 
 def build(

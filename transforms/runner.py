@@ -29,7 +29,7 @@ ROOT = Path(__file__).parent
 LAYERS = ("staging", "intermediate", "core", "marts")
 MATERIALIZED = {"staging": "view", "intermediate": "view", "core": "table", "marts": "table"}
 # Relations the build's prepare steps create before any model runs.
-PROVIDED = {"core.parameters", "core.fx_rates", "core.vendor_settings"}
+PROVIDED = {"core.parameters", "core.fx_rates", "core.vendor_settings", "core.vendor_codes"}
 _REF = re.compile(r"\b(staging|intermediate|core|marts)\.([a-z_][a-z0-9_]*)\b")
 _SOURCE = re.compile(r"\{\{\s*source\(\s*'(\w+)'\s*,\s*'(\w+)'\s*\)\s*\}\}")
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)

@@ -45,3 +45,8 @@ PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid", "refunded")
 # [assumed] the account's VAT jurisdiction, and the currency of an invoice that names none.
 VAT_COUNTRY = "GB"
 DEFAULT_CURRENCY = "GBP"
+
+# [doc] Hoursmith's statuses in ledgerline's vocabulary ("overdue" is derived, not stored).
+CODES = {
+    "status": {"DRAFT": "draft", "SENT": "open", "PAID": "paid", "CANCELLED": "cancelled"},
+}

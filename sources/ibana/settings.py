@@ -54,3 +54,14 @@ NEW_CUSTOMER_INVOICES_LAG = timedelta(days=3)
 # Deletes are hard [assumed] and there is no updated-since filter [absent]: a periodic full
 # reconcile (every ``full_reconcile_days``) catches edits to closed documents and deletes.
 FULL_RECONCILE_DAYS = 7.0
+
+# [assumed] the VAT jurisdiction of customer invoices; a supplier invoice's is its debitor's
+# country code (the group entity that pays it).
+VAT_COUNTRY = "DE"
+DEFAULT_CURRENCY = "EUR"
+# [assumed] what ibana's codes mean (a supplier invoice is paid also when alreadyPaid is true).
+CODES = {
+    "type": {"INVOICE": "invoice", "CREDIT_NOTE": "credit_note"},
+    "supplier_status": {"NEW": "open", "IN_REVIEW": "open", "APPROVED": "open", "REJECTED": "cancelled", "PAID": "paid"},
+    "customer_status": {"OPEN": "open", "PAID": "paid", "CANCELLED": "cancelled"},
+}

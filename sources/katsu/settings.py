@@ -42,3 +42,19 @@ NEW_INVOICES_LAG = timedelta(days=1)
 # Deletes are hard [assumed] and there are no change filters [absent]: a periodic full
 # reconcile (every ``full_reconcile_days``) catches edits to closed invoices and deletes.
 FULL_RECONCILE_DAYS = 7.0
+
+# [assumed] the meaning of Katsu's integer enums (the docs give none). Staging maps the raw
+# integers through these; a code outside them is kept and reported, never guessed.
+VAT_COUNTRY = "NG"
+CODES = {
+    "currency": {"1": "NGN", "2": "USD", "3": "GBP", "4": "EUR", "5": "KES"},
+    "status": {"1": "draft", "2": "open", "3": "open", "4": "paid", "5": "open", "6": "open", "7": "cancelled"},
+    "status_name": {
+        "1": "Draft", "2": "Pending", "3": "Approved", "4": "Paid", "5": "PartiallyPaid", "6": "Overdue", "7": "Cancelled",
+    },
+    "discount_type": {"1": "Percentage", "2": "FixedAmount"},
+    "billing_cycle": {
+        "1": "OneTime", "2": "Daily", "3": "Weekly", "4": "Monthly", "5": "Quarterly", "6": "BiAnnually", "7": "Annually",
+    },
+    "payment_option": {"1": "BankTransfer", "2": "Card", "3": "USSD", "4": "Wallet", "5": "Cash", "6": "Any"},
+}

@@ -91,3 +91,12 @@ COUNTRY_CODES = {
 # [assumed] the account's own VAT jurisdiction and currency (``base_currency`` when absent).
 VAT_COUNTRY = "FR"
 DEFAULT_CURRENCY = "EUR"
+
+# [doc] Wuro's states and types in ledgerline's vocabulary ("inactive" is a deleted draft).
+CODES = {
+    "state": {"draft": "draft", "waiting": "open", "late": "open", "notpaid": "open", "paid": "paid", "inactive": "cancelled"},
+    "type": {
+        "invoice": "invoice", "credit": "credit_note", "sold": "final", "advance": "advance",
+        "external": "invoice", "external_credit": "credit_note",
+    },
+}

@@ -8,6 +8,10 @@ settings as (
     select * from core.vendor_settings where vendor = 'baloom'
 ),
 
+codes as (
+    select * from core.vendor_codes where vendor = 'baloom'
+),
+
 renamed as (
     select
         'baloom:' || source.id as invoice_key,
@@ -15,14 +19,8 @@ renamed as (
         source.id as source_id,
         source.invoice_number,
         'receivable' as direction,
-        case source.type when 'SALE' then 'invoice' when 'REFUND' then 'credit_note' end as document_type,
-        case source.status
-            when 'DRAFT' then 'draft'
-            when 'SENT' then 'open'
-            when 'OVERDUE' then 'open'
-            when 'PAID' then 'paid'
-            when 'CANCELLED' then 'cancelled'
-        end as mapped_status,
+        types.value as document_type,
+        statuses.value as mapped_status,
         source.status as raw_status,
         source.type as raw_type,
         'baloom:' || source.customer_id as customer_key,
@@ -44,6 +42,8 @@ renamed as (
         source._dlt_valid_from as observed_at
     from source
     cross join settings
+    left join codes as types on types.field = 'type' and types.code = source.type
+    left join codes as statuses on statuses.field = 'status' and statuses.code = source.status
 )
 
 select * from renamed
