@@ -98,6 +98,14 @@ def render(model: Model, present: set[tuple[str, str]], empty_relation: Callable
     return _SOURCE.sub(sub, model.sql)
 
 
+def _drop(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
+    """Drop whatever stands at ``schema.name`` (a view or a table) before rebuilding it."""
+    is_view = con.execute(
+        "select count(*) from duckdb_views() where schema_name = ? and view_name = ?", [schema, name]
+    ).fetchone()[0]
+    con.execute(f"drop {'view' if is_view else 'table'} if exists {schema}.{name}")
+
+
 @dataclass
 class RunResult:
     as_of: date
@@ -149,8 +157,7 @@ def run(
             kind = MATERIALIZED[m.layer]
             sql = render(m, present, empty_relation)
             try:
-                con.execute(f"drop view if exists {m.key}")
-                con.execute(f"drop table if exists {m.key}")
+                _drop(con, m.layer, m.name)
                 con.execute(f"create {kind} {m.key} as\n{sql}")
             except duckdb.Error as exc:
                 raise ModelError(f"model {m.key} ({m.path.name}) failed: {exc}") from None

@@ -101,7 +101,7 @@ def test_payables_and_skonto(warehouse: Built) -> None:
 
 
 def test_vat_coverage(warehouse: Built) -> None:
-    want = {(c.invoice_key, c.reason) for c in oracle(warehouse).vat_coverage()}
+    want = {(c.document_key, c.reason) for c in oracle(warehouse).vat_coverage()}
     with warehouse.connect() as con:
         got = set(con.execute("select invoice_key, reason from marts.vat_coverage").fetchall())
     assert got == want

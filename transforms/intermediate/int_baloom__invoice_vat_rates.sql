@@ -57,7 +57,7 @@ derived_candidates as (
         rates.vat_rate,
         invoices.net_amount as taxable_base,
         invoices.tax_amount as vat_amount,
-        abs(invoices.tax_amount - round(invoices.net_amount * rates.vat_rate / 100, 2)) as miss
+        abs(invoices.tax_amount - round(invoices.net_amount * rates.vat_rate * 0.01, 2)) as miss
     from invoices
     inner join rates on rates.country = invoices.country
     where invoices.invoice_key not in (select invoice_key from ordered)
@@ -70,7 +70,7 @@ derived as (
 ),
 
 final as (
-    select invoice_key, vat_rate, taxable_base, round(taxable_base * vat_rate / 100, 2) as vat_amount, 'order_items' as vat_source
+    select invoice_key, vat_rate, taxable_base, round(taxable_base * vat_rate * 0.01, 2) as vat_amount, 'order_items' as vat_source
     from ordered
     union all
     select invoice_key, vat_rate, taxable_base, vat_amount, 'derived' as vat_source

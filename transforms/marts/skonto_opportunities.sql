@@ -23,11 +23,11 @@ final as (
         cast(items.skonto_date - params.as_of_date as integer) as days_left,
         invoices.gross_amount,
         -- the vendor's discount amount; computed when it sends none
-        cast(coalesce(items.skonto_amount, round(invoices.gross_amount * items.skonto_rate / 100, 2)) as decimal(18, 2)) as discount_amount,
-        cast(invoices.gross_amount - coalesce(items.skonto_amount, round(invoices.gross_amount * items.skonto_rate / 100, 2)) as decimal(18, 2)) as amount_if_taken,
+        cast(coalesce(items.skonto_amount, round(invoices.gross_amount * items.skonto_rate * 0.01, 2)) as decimal(18, 2)) as discount_amount,
+        cast(invoices.gross_amount - coalesce(items.skonto_amount, round(invoices.gross_amount * items.skonto_rate * 0.01, 2)) as decimal(18, 2)) as amount_if_taken,
         items.open_amount,
-        cast(round(coalesce(items.skonto_amount, round(invoices.gross_amount * items.skonto_rate / 100, 2)) * invoices.fx_factor, 2) as decimal(18, 2)) as discount_amount_rc,
-        cast(round((invoices.gross_amount - coalesce(items.skonto_amount, round(invoices.gross_amount * items.skonto_rate / 100, 2))) * invoices.fx_factor, 2) as decimal(18, 2)) as amount_if_taken_rc
+        cast(round(coalesce(items.skonto_amount, round(invoices.gross_amount * items.skonto_rate * 0.01, 2)) * invoices.fx_factor, 2) as decimal(18, 2)) as discount_amount_rc,
+        cast(round((invoices.gross_amount - coalesce(items.skonto_amount, round(invoices.gross_amount * items.skonto_rate * 0.01, 2))) * invoices.fx_factor, 2) as decimal(18, 2)) as amount_if_taken_rc
     from items
     inner join invoices on invoices.invoice_key = items.invoice_key
     cross join params
