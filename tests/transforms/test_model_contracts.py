@@ -102,6 +102,6 @@ def test_money_columns_are_exact_decimals(warehouse: Built) -> None:
         floats = con.execute(
             "select table_schema, table_name, column_name, data_type from information_schema.columns "
             "where table_schema in ('staging', 'intermediate', 'core', 'marts') and data_type in ('DOUBLE', 'FLOAT', 'REAL') "
-            "and column_name not in ('dso_days')"
+            ""
         ).fetchall()
     assert not floats, floats

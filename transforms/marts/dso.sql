@@ -58,10 +58,10 @@ final as (
         months.month_end,
         cast(coalesce(receivables.receivables_rc, 0) as decimal(18, 2)) as receivables_rc,
         cast(coalesce(sales.sales_rc, 0) as decimal(18, 2)) as sales_rc,
-        datediff('day', months.month_start, months.month_end) + 1 as days,
+        cast(datediff('day', months.month_start, months.month_end) + 1 as integer) as days,
         case
             when coalesce(sales.sales_rc, 0) > 0
-                then round(coalesce(receivables.receivables_rc, 0) / sales.sales_rc * (datediff('day', months.month_start, months.month_end) + 1), 1)
+                then cast(round(coalesce(receivables.receivables_rc, 0) / sales.sales_rc * (datediff('day', months.month_start, months.month_end) + 1), 1) as decimal(10, 1))
         end as dso_days
     from months
     left join sales on sales.month_start = months.month_start

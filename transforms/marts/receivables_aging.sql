@@ -36,7 +36,7 @@ per_customer as (
         cast(coalesce(sum(amount) filter (where aging_bucket = '91-120'), 0) as decimal(18, 2)) as "91-120",
         cast(coalesce(sum(amount) filter (where aging_bucket = '120+'), 0) as decimal(18, 2)) as "120+",
         cast(sum(amount) as decimal(18, 2)) as total,
-        count(*) as open_items
+        cast(count(*) as bigint) as open_items
     from valued
     group by customer_key, amount_currency, is_converted
 ),
@@ -59,9 +59,11 @@ totals as (
         null as source_system,
         currency,
         is_converted,
-        sum("current"), sum("1-30"), sum("31-60"), sum("61-90"), sum("91-120"), sum("120+"),
-        sum(total),
-        sum(open_items)
+        cast(sum("current") as decimal(18, 2)), cast(sum("1-30") as decimal(18, 2)),
+        cast(sum("31-60") as decimal(18, 2)), cast(sum("61-90") as decimal(18, 2)),
+        cast(sum("91-120") as decimal(18, 2)), cast(sum("120+") as decimal(18, 2)),
+        cast(sum(total) as decimal(18, 2)),
+        cast(sum(open_items) as bigint)
     from per_customer
     group by currency, is_converted
 ),
