@@ -56,8 +56,10 @@ def load_task(vendor: str) -> dict[str, Any]:
 @task(name="transform", retries=1, retry_delay_seconds=2)
 def transform_task(as_of: date | None = None, currency: str = "EUR") -> dict[str, Any]:
     from transforms.build import build
+    from warehouse import publish
 
     result = build(as_of=as_of, currency=currency)
+    publish()  # analysts read the published copy: never blocked, always consistent
     return {"as_of": result.as_of.isoformat(), "currency": currency, "seconds": round(result.seconds, 2), "models": len(result.models)}
 
 

@@ -117,8 +117,11 @@ def transform(
 
     if not config.warehouse_path().exists():
         _fail(f"there is no warehouse at {config.warehouse_path()}: run `ledgerline sync` first.")
+    from warehouse import publish
+
     try:
         result = build(as_of=_parse_date(as_of), currency=currency)
+        publish()
     except Exception as exc:
         _fail(_one_line(exc))
     console.print(f"Built {len(result.models)} models as of {result.as_of} ({result.currency}) in {result.seconds:.1f} s.")

@@ -74,13 +74,15 @@ def run_demo(scale: int = 2000, seed: int = 42, faults: str = "none", console: C
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    path = home / "ledgerline.duckdb"
+    from warehouse import published_path
+
+    path = published_path()
     show_reports(path, as_of, console)
     console.rule()
     console.print(f"Warehouse: [bold]{path}[/bold]  (built in {time.perf_counter() - started:.0f} s; sandbox stopped)")
     console.print(
-        f"Query it:  python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
-        ".sql('select * from marts.receivables_aging where is_total'))\"",
+        f"Query it:  LEDGERLINE_HOME={home} .venv/bin/python -c \"from warehouse import connect; "
+        "connect().sql('select * from marts.receivables_aging where is_total').show()\"",
         soft_wrap=True,
         highlight=False,
     )

@@ -89,7 +89,9 @@ def run_summary_markdown(
 
 def aging_summary_rows(path: str | None = None) -> list[dict[str, Any]]:
     """Receivables aging totals by bucket and currency, read-only."""
-    target = path or str(config.warehouse_path())
+    from warehouse import published_path
+
+    target = path or str(published_path())
     try:
         con = duckdb.connect(target, read_only=True)
     except duckdb.Error:
