@@ -96,6 +96,8 @@ def sync_flow(
     failures: dict[str, str] = {}
     transformed = None
     # one writer of the warehouse at a time, across deployments and manual runs
+    for vendor in vendors:  # import every source here, before extract threads race to
+        sync_lib.source_factory(vendor)
     with warehouse_slot():
         futures = {v: extract_task.submit(v, full_refresh) for v in vendors}
         for vendor, fut in futures.items():

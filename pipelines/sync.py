@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+import pandas  # noqa: F401  (imported up front: first imports racing in extract threads fail)
+import pyarrow  # noqa: F401
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from pipelines import config, report
@@ -168,6 +170,8 @@ def sync(
         return v
 
     todo = [v for v in vendors if results[v].error is None]
+    for v in todo:  # import every source in this thread, before the extract threads start
+        source_factory(v)
     with ThreadPoolExecutor(max_workers=max(1, len(todo)), thread_name_prefix="ledgerline-extract") as pool:
         futures = {pool.submit(run_extract, v): v for v in todo}
         for fut in as_completed(futures):
