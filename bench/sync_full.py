@@ -82,7 +82,8 @@ def total_of(body: dict[str, Any], paging: str) -> int:
     if paging == "page":
         return int(body["meta"]["total"])
     if paging in ("Page", "page_lower", "offset"):
-        return int(body["total"])
+        # Wuro's payments list counts in `count` (its `total` is the amount paid)
+        return int(body["count"] if "payments" in body else body["total"])
     return len(body.get("data", []))
 
 
@@ -188,7 +189,7 @@ import json, time, dlt
 from dlt.sources.rest_api import rest_api_source
 env = json.loads({json.dumps(json.dumps(env))})
 eps = {json.dumps(ENDPOINTS)}
-def paginator(paging, size):
+def paginator(paging, size, key):
     if paging == "page":
         return {{"type": "page_number", "page_param": "page", "base_page": 1, "total_path": "meta.totalPages"}}
     if paging == "Page":
@@ -196,7 +197,7 @@ def paginator(paging, size):
     if paging == "page_lower":
         return {{"type": "page_number", "page_param": "pageNumber", "base_page": 1, "total_path": None, "stop_after_empty_page": True}}
     if paging == "offset":
-        return {{"type": "offset", "limit": size, "offset_param": "skip", "limit_param": "limit", "total_path": "total"}}
+        return {{"type": "offset", "limit": size, "offset_param": "skip", "limit_param": "limit", "total_path": "count" if key == "payments" else "total"}}
     if paging == "cursor":
         return {{"type": "cursor", "cursor_path": "pagination.nextCursor", "cursor_param": "cursor"}}
     return {{"type": "single_page"}}
@@ -222,7 +223,7 @@ for v in {json.dumps(vendors)}:
             params = {{"pageSize": size}}
         if paging == "cursor":
             params = {{"limit": size}}
-        resources.append({{"name": f"r{{i}}", "endpoint": {{"path": path.lstrip("/"), "params": params, "data_selector": key, "paginator": paginator(paging, size)}}}})
+        resources.append({{"name": f"r{{i}}", "endpoint": {{"path": path.lstrip("/"), "params": params, "data_selector": key, "paginator": paginator(paging, size, key)}}}})
     client = {{"base_url": env["SOURCES__" + v.upper() + "__BASE_URL"] + "/"}}
     if auth(v):
         client["auth"] = auth(v)
