@@ -75,7 +75,11 @@ def build(
         )
     own = con is None
     if con is None:
-        con = duckdb.connect(str(path or config.warehouse_path()))
+        from warehouse import wait_for_write_access
+
+        target = Path(path or config.warehouse_path())
+        wait_for_write_access(target)  # another process holding the file: wait, bounded
+        con = duckdb.connect(str(target))
     try:
         return runner.run(
             con,

@@ -10,7 +10,7 @@ import importlib
 
 import pyarrow as pa
 
-from sources.records import REJECTED_TABLE, Table
+from sources.records import REJECTED_TABLE, SCHEMA_CHANGES_TABLE, Table
 from sources.sync import DELETED_UPSTREAM
 
 _DUCK = {
@@ -31,8 +31,9 @@ def duck_type(t: pa.DataType) -> str:
 
 def raw_table(vendor: str, table: str) -> tuple[Table, bool]:
     """The spec of one raw table and whether it keeps history (scd2)."""
-    if table == REJECTED_TABLE.name:
-        return REJECTED_TABLE, False
+    for written_by_every_source in (REJECTED_TABLE, SCHEMA_CHANGES_TABLE):
+        if table == written_by_every_source.name:
+            return written_by_every_source, False
     helpers = importlib.import_module(f"sources.{vendor}.helpers")
     try:
         spec = helpers.RAW_TABLES[table]
@@ -45,7 +46,7 @@ def empty_relation(vendor: str, table: str) -> str:
     """SQL for an empty relation shaped like ``raw_<vendor>.<table>``."""
     spec, history = raw_table(vendor, table)
     cols = [f'null::{duck_type(f.type)} as "{f.name}"' for f in spec.schema]
-    if table != REJECTED_TABLE.name:
+    if table not in (REJECTED_TABLE.name, SCHEMA_CHANGES_TABLE.name):
         cols.append(f"null::boolean as {DELETED_UPSTREAM}")
     if history:
         cols += ["null::timestamptz as _dlt_valid_from", "null::timestamptz as _dlt_valid_to"]

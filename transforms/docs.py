@@ -81,7 +81,7 @@ def render() -> str:
             doc = docs.get(key, {})
             model = models.get(key)
             grain = doc.get("grain") or (grain_from_sql(model.sql) if model else "")
-            kind = runner.MATERIALIZED[layer] if model else "table (loaded before the models)"
+            kind = model.materialized if model else "table (loaded before the models)"
             lines += [f"### `{key}`", "", f"*{kind}* — grain: {grain}", ""]
             if doc.get("description"):
                 lines += [" ".join(str(doc["description"]).split()), ""]

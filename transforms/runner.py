@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import crashpoints
+
 ROOT = Path(__file__).parent
 LAYERS = ("staging", "intermediate", "core", "marts")
 MATERIALIZED = {"staging": "view", "intermediate": "view", "core": "table", "marts": "table"}
@@ -33,6 +35,8 @@ PROVIDED = {"core.parameters", "core.fx_rates", "core.vendor_settings", "core.ve
 _REF = re.compile(r"\b(staging|intermediate|core|marts)\.([a-z_][a-z0-9_]*)\b")
 _SOURCE = re.compile(r"\{\{\s*source\(\s*'(\w+)'\s*,\s*'(\w+)'\s*\)\s*\}\}")
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+# A model may ask for another materialization than its layer's: ``-- materialized: table``.
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|view)\b", re.M)
 
 
 class ModelError(Exception):
@@ -51,6 +55,12 @@ class Model:
     @property
     def key(self) -> str:
         return f"{self.layer}.{self.name}"
+
+    @property
+    def materialized(self) -> str:
+        """``view`` or ``table``: the layer's default unless the SQL says otherwise."""
+        m = _MATERIALIZED.search(self.sql)
+        return m.group(1) if m else MATERIALIZED[self.layer]
 
 
 def load_models(root: Path = ROOT) -> dict[str, Model]:
@@ -154,7 +164,7 @@ def run(
         present = existing_tables(con)
         for m in order:
             started = time.perf_counter()
-            kind = MATERIALIZED[m.layer]
+            kind = m.materialized
             sql = render(m, present, empty_relation)
             try:
                 _drop(con, m.layer, m.name)
@@ -163,6 +173,7 @@ def run(
                 raise ModelError(f"model {m.key} ({m.path.name}) failed: {exc}") from None
             rows = con.execute(f"select count(*) from {m.key}").fetchone()[0] if kind == "table" else None
             timings.append((m.key, time.perf_counter() - started, rows))
+            crashpoints.reached("transform.model")  # a test hook: nothing unless asked for
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -6,12 +6,26 @@ with rates as (
     select * from core.fx_rates
 ),
 
+-- only what the documents need: their currencies, from a fortnight before the oldest one
+documents as (
+    select distinct currency, min(issue_date) over () as first_day
+    from intermediate.int_invoices_unioned
+    where currency is not null
+),
+
 days as (
     select distinct rate_date from rates
+    where rate_date >= coalesce((select min(first_day) from documents) - 14, date '1999-01-01')
 ),
 
 currencies as (
-    select distinct currency from rates
+    select currency from documents
+    union
+    select reporting_currency from core.parameters
+    union
+    select 'EUR'
+    union
+    select 'GBP'
 ),
 
 targets as (

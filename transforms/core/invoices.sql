@@ -6,12 +6,8 @@ with invoices as (
     select * from intermediate.int_invoices_unioned
 ),
 
-params as (
-    select * from core.parameters
-),
-
 fx as (
-    select * from core.fx_factors
+    select * from intermediate.int_fx_by_day
 ),
 
 resolved as (
@@ -62,18 +58,16 @@ signed as (
 converted as (
     select
         signed.*,
-        fx.factor as fx_factor,
-        cast(round(signed.net_amount * fx.factor, 2) as decimal(18, 2)) as net_amount_rc,
-        cast(round(signed.tax_amount * fx.factor, 2) as decimal(18, 2)) as tax_amount_rc,
-        cast(round(signed.gross_amount * fx.factor, 2) as decimal(18, 2)) as gross_amount_rc,
-        cast(round(signed.paid_amount * fx.factor, 2) as decimal(18, 2)) as paid_amount_rc,
-        cast(round(signed.open_amount * fx.factor, 2) as decimal(18, 2)) as open_amount_rc
+        fx.factor_rc as fx_factor,
+        cast(round(signed.net_amount * fx.factor_rc, 2) as decimal(18, 2)) as net_amount_rc,
+        cast(round(signed.tax_amount * fx.factor_rc, 2) as decimal(18, 2)) as tax_amount_rc,
+        cast(round(signed.gross_amount * fx.factor_rc, 2) as decimal(18, 2)) as gross_amount_rc,
+        cast(round(signed.paid_amount * fx.factor_rc, 2) as decimal(18, 2)) as paid_amount_rc,
+        cast(round(signed.open_amount * fx.factor_rc, 2) as decimal(18, 2)) as open_amount_rc,
+        fx.factor_eur as fx_factor_eur,
+        fx.factor_gbp as fx_factor_gbp
     from signed
-    cross join params
-    asof left join fx
-        on fx.from_currency = signed.currency
-        and fx.to_currency = params.reporting_currency
-        and signed.issue_date >= fx.rate_date
+    left join fx on fx.currency = signed.currency and fx.issue_date = signed.issue_date
 )
 
 select * from converted

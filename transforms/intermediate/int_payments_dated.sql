@@ -4,6 +4,7 @@
 -- increase between two syncs is dated by the sync that saw it (the sandbox's or the vendor's
 -- clock at that sync), except that on Hoursmith an increase that completes the payment is
 -- dated paidAt. See the README's guarantees.
+-- materialized: table (read by several models: computed once per build)
 with baloom as (
     select
         invoice_key || ':paid' as payment_key, invoice_key,

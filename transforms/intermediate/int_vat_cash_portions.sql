@@ -3,6 +3,7 @@
 -- A payment taking the paid total from C(k-1) to C(k) of a document of gross G settles
 -- round(x * C(k) / G) - round(x * C(k-1) / G) of each amount x, in integer cents, so a fully
 -- paid document's cash VAT is exactly its accrual VAT.
+-- materialized: table (read by several models: computed once per build)
 with invoices as (
     select * from core.invoices
     where not is_deleted and status not in ('draft', 'cancelled') and gross_amount <> 0

@@ -1,6 +1,7 @@
 -- grain: one row per document, basis, period and VAT rate: the signed base and VAT the
 -- document contributes, in the document's currency (accrual: issue month; cash: the months
 -- its payments settle it)
+-- materialized: table (read by several models: computed once per build)
 with invoices as (
     select * from core.invoices
     where not is_deleted and status not in ('draft', 'cancelled')
@@ -51,7 +52,9 @@ final as (
         invoices.country,
         invoices.currency,
         invoices.issue_date,
-        invoices.fx_factor
+        invoices.fx_factor,
+        invoices.fx_factor_eur,
+        invoices.fx_factor_gbp
     from cells
     inner join invoices on invoices.invoice_key = cells.invoice_key
 )

@@ -30,6 +30,14 @@ rejected as (
     union all select * from staging.stg_hoursmith__rejected_records
 ),
 
+schema_changes as (
+    select * from staging.stg_baloom__schema_changes
+    union all select * from staging.stg_katsu__schema_changes
+    union all select * from staging.stg_ibana__schema_changes
+    union all select * from staging.stg_wuro__schema_changes
+    union all select * from staging.stg_hoursmith__schema_changes
+),
+
 totals_mismatch as (
     select
         'totals_do_not_add_up' as check_name, 'error' as severity, source_system as vendor, invoice_key as record_key,
@@ -94,6 +102,16 @@ rejected_records as (
     from rejected
 ),
 
+schema_drift as (
+    select
+        'schema_change', severity, source_system,
+        source_system || ':' || endpoint || ':' || field,
+        'field ' || field || ' ' || replace(change, '_', ' ')
+            || coalesce(' (expected ' || expected || ', seen ' || seen || ')', ' (' || seen || ')')
+            || ' since ' || strftime(first_seen_at, '%Y-%m-%d') || ': ' || effect
+    from schema_changes
+),
+
 final as (
     select * from totals_mismatch
     union all select * from header_vs_lines
@@ -103,6 +121,7 @@ final as (
     union all select * from bad_vat_ids
     union all select * from bad_ibans
     union all select * from rejected_records
+    union all select * from schema_drift
 )
 
 select check_name as "check", severity, vendor, record_key, detail from final

@@ -18,54 +18,47 @@ months as (
 ),
 
 invoices as (
-    select * from core.invoices
+    select invoice_key, issue_date, gross_amount_rc, fx_factor from core.invoices
     where direction = 'receivable' and not is_deleted and status not in ('draft', 'cancelled')
         and fx_factor is not null
 ),
 
-payments as (
-    select * from core.payments
+-- receivables at a day = everything invoiced by then, less everything paid by then
+invoiced_by_day as (
+    select issue_date as day, sum(gross_amount_rc) as amount_rc
+    from invoices
+    group by issue_date
 ),
 
-sales as (
-    select months.month_start, sum(invoices.gross_amount_rc) as sales_rc
-    from months
-    inner join invoices on invoices.issue_date between months.month_start and months.month_end
-    group by months.month_start
+paid_by_day as (
+    select greatest(payments.paid_on, invoices.issue_date) as day, sum(round(payments.amount * invoices.fx_factor, 2)) as amount_rc
+    from core.payments as payments
+    inner join invoices on invoices.invoice_key = payments.invoice_key
+    group by all
 ),
 
-open_at_end as (
+balances as (
     select
         months.month_start,
-        invoices.invoice_key,
-        invoices.gross_amount - coalesce(sum(payments.amount), 0) as open_amount,
-        any_value(invoices.fx_factor) as fx_factor
+        months.month_end,
+        coalesce((select sum(amount_rc) from invoiced_by_day where day <= months.month_end), 0)
+            - coalesce((select sum(amount_rc) from paid_by_day where day <= months.month_end), 0) as receivables_rc,
+        coalesce((select sum(amount_rc) from invoiced_by_day where day between months.month_start and months.month_end), 0) as sales_rc
     from months
-    inner join invoices on invoices.issue_date <= months.month_end
-    left join payments on payments.invoice_key = invoices.invoice_key and payments.paid_on <= months.month_end
-    group by months.month_start, invoices.invoice_key, invoices.gross_amount
-),
-
-receivables as (
-    select month_start, sum(round(open_amount * fx_factor, 2)) as receivables_rc
-    from open_at_end
-    group by month_start
 ),
 
 final as (
     select
-        strftime(months.month_start, '%Y-%m') as period,
-        months.month_end,
-        cast(coalesce(receivables.receivables_rc, 0) as decimal(18, 2)) as receivables_rc,
-        cast(coalesce(sales.sales_rc, 0) as decimal(18, 2)) as sales_rc,
-        cast(datediff('day', months.month_start, months.month_end) + 1 as integer) as days,
+        strftime(month_start, '%Y-%m') as period,
+        month_end,
+        cast(receivables_rc as decimal(18, 2)) as receivables_rc,
+        cast(sales_rc as decimal(18, 2)) as sales_rc,
+        cast(datediff('day', month_start, month_end) + 1 as integer) as days,
         case
-            when coalesce(sales.sales_rc, 0) > 0
-                then cast(round(coalesce(receivables.receivables_rc, 0) / sales.sales_rc * (datediff('day', months.month_start, months.month_end) + 1), 1) as decimal(10, 1))
+            when sales_rc > 0
+                then cast(round(receivables_rc / sales_rc * (datediff('day', month_start, month_end) + 1), 1) as decimal(10, 1))
         end as dso_days
-    from months
-    left join sales on sales.month_start = months.month_start
-    left join receivables on receivables.month_start = months.month_start
+    from balances
 )
 
 select * from final
