@@ -11,6 +11,7 @@ never write the DuckDB file together either.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
@@ -55,10 +56,8 @@ def ensure_warehouse_slot() -> None:
         try:
             client.read_global_concurrency_limit_by_name(WAREHOUSE_SLOT)
         except ObjectNotFound:
-            try:
+            with contextlib.suppress(ObjectAlreadyExists):  # another process made it first
                 client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WAREHOUSE_SLOT, limit=1))
-            except ObjectAlreadyExists:
-                pass
 
 
 def serve_all() -> None:

@@ -18,23 +18,40 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.concurrency.sync import concurrency
 
-from pipelines import config, sync as sync_lib
-from pipelines.report import aging_summary_rows, run_summary_markdown
+from pipelines import config
+from pipelines import sync as sync_lib
 from pipelines.progress import new_stats
+from pipelines.report import aging_summary_rows, run_summary_markdown
 from pipelines.status import record_run
 
 
-@task(name="extract", retries=1, retry_delay_seconds=5, task_run_name="extract-{vendor}")
+def _worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry transient failures only: a refused credential or a broken config stays broken."""
+    exc = state.result(raise_on_failure=False)
+    return not isinstance(exc, sync_lib.SyncFailed) or exc.retryable
+
+
+@task(
+    name="extract",
+    retries=1,
+    retry_delay_seconds=5,
+    retry_condition_fn=_worth_retrying,
+    task_run_name="extract-{vendor}",
+)
 def extract_task(vendor: str, full_refresh: bool = False, workers: int = 8) -> dict[str, Any]:
-    """Finish anything an interrupted run left, then extract one vendor (network-bound)."""
-    pipeline = sync_lib.make_pipeline(vendor)
+    """Finish anything an interrupted run left, then extract one vendor (network-bound).
+
+    A first run creates the vendor's pipeline only once the vendor has answered (see
+    :func:`pipelines.sync.extract`): a configuration problem writes nothing.
+    """
     stats = new_stats(vendor)
     started = time.perf_counter()
-    resumed = sync_lib.finish_pending(pipeline)
     try:
+        pipeline = sync_lib.existing_pipeline(vendor)
+        resumed = sync_lib.finish_pending(pipeline)
         sync_lib.extract(vendor, pipeline, stats, full_refresh, workers)
     except Exception as exc:
-        raise sync_lib.SyncFailed(sync_lib.explain(vendor, exc)) from None
+        raise sync_lib.SyncFailed.of(vendor, exc) from None
     out = stats.as_dict()
     out["resumed"] = resumed
     out["extract_s"] = round(time.perf_counter() - started, 2)
@@ -49,7 +66,7 @@ def load_task(vendor: str) -> dict[str, Any]:
     try:
         load_ids, changes = sync_lib.load(pipeline, vendor)
     except Exception as exc:
-        raise sync_lib.SyncFailed(sync_lib.explain(vendor, exc)) from None
+        raise sync_lib.SyncFailed.of(vendor, exc) from None
     return {"load_ids": load_ids, "changes": changes, "load_s": round(time.perf_counter() - started, 2)}
 
 
@@ -58,7 +75,7 @@ def transform_task(as_of: date | None = None, currency: str = "EUR") -> dict[str
     from transforms.build import build
     from warehouse import publish
 
-    result = build(as_of=as_of, currency=currency)
+    result = build(as_of=as_of, currency=currency)  # waits while another process holds the file
     publish()  # analysts read the published copy: never blocked, always consistent
     return {"as_of": result.as_of.isoformat(), "currency": currency, "seconds": round(result.seconds, 2), "models": len(result.models)}
 

@@ -55,8 +55,8 @@ def run_demo(scale: int = 2000, seed: int = 42, faults: str = "none", console: C
     os.environ.update(sandbox.env())
     try:
         from flows.sync import sync_flow
-        from pipelines.progress import SyncProgress
         from pipelines import config
+        from pipelines.progress import SyncProgress
 
         vendors = list(config.VENDORS)
         console.print(f"Full sync through the Prefect flow (sandbox clock {sandbox.world.clock})")

@@ -6,6 +6,8 @@ patterns.
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -45,8 +47,6 @@ def iban_problem(iban: str | None) -> str | None:
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Make ``vat_problem(varchar)`` and ``iban_problem(varchar)`` callable from SQL."""
     for name, fn in (("vat_problem", vat_problem), ("iban_problem", iban_problem)):
-        try:
+        with contextlib.suppress(Exception):  # not registered yet
             con.remove_function(name)
-        except Exception:  # not registered yet
-            pass
         con.create_function(name, fn, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), null_handling="special")
