@@ -120,3 +120,50 @@ def test_unified_customers_follow_parties(warehouse: Built) -> None:
     assert all(len(p) == 1 for p in by_unified.values()), "two parties share a unified id"
     assert all(len(u) == 1 for u in by_party.values()), "one party split across unified ids"
     assert any(len({k.split(':')[0] for k, u in rows if u == uid}) > 1 for uid in by_unified), "no cross-vendor match"
+
+
+def _quarter(period: str) -> str:
+    year, month = period.split("-")
+    return f"{year}-Q{(int(month) - 1) // 3 + 1}"
+
+
+@pytest.mark.parametrize("basis", ["accrual", "cash"])
+def test_uk_9box_and_french_ca3(warehouse: Built, basis: str) -> None:
+    """The returns against the oracle's VAT rows in the return's own currency."""
+    gb = oracle(warehouse, currency="GBP").vat_by_rate(basis)
+    boxes: dict[tuple[str, int], Decimal] = {}
+    for v in gb:
+        if v.country != "GB":
+            continue
+        q = _quarter(v.period)
+        box_vat, box_base = (1, 6) if v.direction == "output" else (4, 7)
+        boxes[(q, box_vat)] = boxes.get((q, box_vat), Decimal(0)) + v.vat_amount
+        boxes[(q, box_base)] = boxes.get((q, box_base), Decimal(0)) + v.taxable_base
+    fr = oracle(warehouse, currency="EUR").vat_by_rate(basis)
+    lines = {Decimal("20"): "08", Decimal("10"): "9B", Decimal("5.5"): "09", Decimal("2.1"): "T6"}
+    ca3: dict[tuple[str, str], Decimal] = {}
+    for v in fr:
+        if v.country == "FR" and v.direction == "output":
+            key = (v.period, lines[v.vat_rate.normalize()])
+            ca3[key] = ca3.get(key, Decimal(0)) + v.vat_amount
+        if v.country == "FR" and v.direction == "input":
+            ca3[(v.period, "20")] = ca3.get((v.period, "20"), Decimal(0)) + v.vat_amount
+    with warehouse.connect() as con:
+        got_boxes = dict(
+            ((q, b), a) for q, b, a in con.execute(
+                "select quarter, box, amount from marts.vat_return_uk_9box where basis = ?", [basis]
+            ).fetchall()
+        )
+        got_ca3 = dict(
+            ((p, line), v) for p, line, v in con.execute(
+                "select period, line, vat_amount from marts.vat_return_fr_ca3 where basis = ? and line in ('08','9B','09','T6','20')",
+                [basis],
+            ).fetchall()
+        )
+    for (q, box), amount in boxes.items():
+        want = amount.to_integral_value(rounding="ROUND_DOWN") if box in (6, 7) else amount
+        assert got_boxes[(q, box)] == want, (q, box)
+        if box == 1:
+            assert got_boxes[(q, 5)] == amount - boxes.get((q, 4), Decimal(0))
+    for key, amount in ca3.items():
+        assert got_ca3[key] == amount, key

@@ -21,7 +21,7 @@ totals as (
 ),
 
 boxes as (
-    select quarter, basis, 1 as box, 'VAT due on sales and other outputs' as label, output_vat as amount from totals
+    select quarter, basis, 1 as box, 'VAT due on sales and other outputs' as label, cast(output_vat as decimal(18, 2)) as amount from totals
     union all
     select quarter, basis, 3, 'Total VAT due', output_vat from totals
     union all
@@ -29,9 +29,9 @@ boxes as (
     union all
     select quarter, basis, 5, 'Net VAT to pay to HMRC or reclaim', output_vat - input_vat from totals
     union all
-    select quarter, basis, 6, 'Total value of sales and other outputs, excluding VAT', trunc(sales) from totals
+    select quarter, basis, 6, 'Total value of sales and other outputs, excluding VAT', cast(trunc(sales) as decimal(18, 2)) from totals
     union all
-    select quarter, basis, 7, 'Total value of purchases and other inputs, excluding VAT', trunc(purchases) from totals
+    select quarter, basis, 7, 'Total value of purchases and other inputs, excluding VAT', cast(trunc(purchases) as decimal(18, 2)) from totals
 ),
 
 final as (
