@@ -33,10 +33,11 @@ Payment dates
     (``alreadyPaidDate``, one full payment): each payment on its own date (``Payment.on``).
     Katsu (``paidAmount``), ibana customer invoices (``paidAmount``) and Hoursmith
     (``amountPaid``) publish none: at each observed sync day k the warehouse sees the paid total
-    of payments made by k 18:00 UTC, and dates the increase since the previous sync with day
-    k (one increase is one payment, however many real payments it bundles); on Hoursmith, an
-    increase that makes the invoice fully paid is dated ``paidAt`` (the completing payment's
-    date). With the default ``observed=[clock]`` all such money is dated the clock.
+    of payments made by k 18:00 UTC, and dates the increase since the previous sync (one
+    increase is one payment, however many real payments it bundles) by the record's
+    ``updatedAt`` as seen at k where the vendor publishes one (ibana customer invoices,
+    Hoursmith), else by day k (Katsu); on Hoursmith, an increase that makes the invoice fully
+    paid is dated ``paidAt`` (the completing payment's date).
 
 Observation days
     ``observed`` defaults to ``[clock]`` and its last day must be the clock: the oracle answers

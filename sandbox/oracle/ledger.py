@@ -24,6 +24,9 @@ UNDATED = frozenset(
 )
 # Undated, but a fully paid invoice shows the completing payment's time (Hoursmith paidAt).
 PAID_AT_ON_FULL = frozenset({("hoursmith", "invoices")})
+# Undated vendors that publish the record's last change (``updatedAt``): an increase of the
+# paid amount is dated by the record's updatedAt at the sync that saw it.
+UPDATED_AT_DATED = frozenset({("ibana", "customer_invoices"), ("hoursmith", "invoices")})
 
 
 def doc_key(doc: Document) -> str:
@@ -105,8 +108,9 @@ def dated_payments(doc: Document, observed: Sequence[date]) -> list[DatedPayment
 
     Dated vendors: each payment on its own date. Undated ones: at each observed day ``k`` the
     sync sees the cumulative paid amount of payments made by ``k`` 18:00 UTC; an increase is
-    dated ``k``, except on Hoursmith when the invoice is fully paid by then: the increase is
-    dated ``paidAt``, the completing payment's date.
+    dated by the record's ``updatedAt`` as seen at ``k`` where the vendor publishes one (ibana
+    customer invoices, Hoursmith), else ``k`` (Katsu); on Hoursmith an increase that makes the
+    invoice fully paid is dated ``paidAt``, the completing payment's date.
 
     Args:
         doc: a document materialized at the clock (its ``payments`` are the ones made so far).
@@ -124,11 +128,22 @@ def dated_payments(doc: Document, observed: Sequence[date]) -> list[DatedPayment
         if seen == total:
             continue
         on = day
+        if (doc.vendor, doc.endpoint) in UPDATED_AT_DATED:
+            on = _updated_on(doc, day)
         if (doc.vendor, doc.endpoint) in PAID_AT_ON_FULL and seen >= doc.own_gross:
             on = _completing_payment_day(doc)
         out.append(DatedPayment(on, seen - total, seen))
         total = seen
     return out
+
+
+def _updated_on(doc: Document, day: date) -> date:
+    """The date of the document's last change as the vendor shows it at ``day``'s sync."""
+    last = doc.created_at
+    for ev in doc.events:
+        if ev.at <= day_end(day) and ev.at > last:
+            last = ev.at
+    return last.date()
 
 
 def _completing_payment_day(doc: Document) -> date:

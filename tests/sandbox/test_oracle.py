@@ -209,10 +209,13 @@ def test_past_as_of_counts_only_payments_dated_by_then(world: World, oracle: Ora
         if d.vendor in ("baloom", "wuro"):  # dated payments
             paid = sum(p.amount for p in d.payments if p.on <= as_of)
             seen_partial |= 0 < paid < d.paid
-        elif d.vendor == "hoursmith" and d.paid_at and d.paid_at.date() <= as_of:
-            paid = d.paid  # fully paid: dated paidAt
+        elif d.vendor == "hoursmith" and d.paid_at:
+            paid = d.paid if d.paid_at.date() <= as_of else 0  # fully paid: dated paidAt
+        elif (d.vendor, d.endpoint) in (("hoursmith", "invoices"), ("ibana", "customer_invoices")):
+            last_change = max([d.created_at, *(e.at for e in d.events if e.at <= world.now)]).date()
+            paid = d.paid if last_change <= as_of else 0  # one sync: dated by updatedAt
         else:
-            paid = 0  # undated, observed only at the clock
+            paid = 0  # Katsu: undated, observed only at the clock
         expected = d.sign * (d.own_gross - paid)
         assert (items[key].open_amount if key in items else 0) == cents(expected), key
         if key in items:
@@ -229,7 +232,7 @@ def test_undated_payment_shows_on_the_next_observed_day() -> None:
     o = Oracle(w, observed=observed)
     found = 0
     for d in o.documents():
-        if (d.vendor, d.endpoint) not in (("katsu", "invoices"), ("ibana", "customer_invoices")):
+        if (d.vendor, d.endpoint) != ("katsu", "invoices"):  # no updatedAt: dated by the sync
             continue
         for k, day in enumerate(observed):
             seen = sum(p.amount for p in d.payments if p.at <= day_end(day))
@@ -396,18 +399,21 @@ def test_hoursmith_observed_payments_and_cash_vat_by_hand() -> None:
     )
     w = StubWorld(date(2026, 5, 5), [hs, ar])
     o = Oracle(w, observed=[date(2026, 3, 31), date(2026, 4, 30), w.clock])
+    # partial increases dated by updatedAt as seen at the sync; Hoursmith's completing one by paidAt
     assert [(p.on, p.amount) for p in o.dated_payments(hs)] == [
-        (date(2026, 3, 31), 5000),
+        (date(2026, 3, 10), 5000),
         (date(2026, 4, 20), 7000),
     ]
     assert [(p.on, p.amount) for p in o.dated_payments(ar)] == [
-        (date(2026, 3, 31), 5000),
-        (date(2026, 4, 30), 6900),
+        (date(2026, 3, 10), 5000),
+        (date(2026, 4, 20), 6900),
     ]
-    assert o.paid_known(hs, date(2026, 3, 30)) == 0
+    assert o.paid_known(hs, date(2026, 3, 9)) == 0
+    assert o.paid_known(hs, date(2026, 3, 10)) == Decimal("50.00")
     assert o.paid_known(hs, date(2026, 4, 19)) == Decimal("50.00")
     assert o.paid_known(hs, date(2026, 4, 20)) == Decimal("120.00")
-    assert o.open_amount(ar, date(2026, 4, 29)) == Decimal("69.00")
+    assert o.open_amount(ar, date(2026, 4, 19)) == Decimal("69.00")
+    assert o.open_amount(ar, date(2026, 4, 20)) == Decimal("0.00")
     items = o.receivables_open_items(date(2026, 4, 1))
     assert [(i.invoice_key, i.open_amount, i.days_past_due, i.aging_bucket) for i in items] == [
         ("hoursmith:hs1", Decimal("70.00"), 1, "1-30"),

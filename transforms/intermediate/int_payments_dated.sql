@@ -1,9 +1,9 @@
 -- grain: one row per payment (or observed increase of the paid amount) of a document
 -- Baloom (paidAt), ibana supplier invoices (alreadyPaidDate) and Wuro (payments) date their
 -- payments. Katsu, ibana customer invoices and Hoursmith publish only a paid total: each
--- increase between two syncs is dated by the sync that saw it (the sandbox's or the vendor's
--- clock at that sync), except that on Hoursmith an increase that completes the payment is
--- dated paidAt. See the README's guarantees.
+-- increase between two syncs is dated by the record's updatedAt as seen at that sync (ibana,
+-- Hoursmith) or by the sync itself (Katsu: the vendor's clock at that sync); on Hoursmith an
+-- increase that completes the payment is dated paidAt. See docs/guarantees.md.
 -- materialized: table (read by several models: computed once per build)
 with baloom as (
     select
@@ -50,6 +50,7 @@ increases as (
         paid_amount,
         gross_amount,
         paid_at,
+        updated_at,
         paid_amount - lag(paid_amount, 1, 0) over (partition by invoice_key order by observed_at) as increase
     from versions
     where not is_deleted
@@ -62,6 +63,7 @@ observed as (
         case
             when increases.paid_at is not null and increases.paid_amount >= increases.gross_amount
                 then (increases.paid_at at time zone 'UTC')::date
+            when increases.updated_at is not null then (increases.updated_at at time zone 'UTC')::date
             else (increases.observed_at at time zone 'UTC')::date
         end as paid_on,
         increases.increase as amount,
