@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/ledgerline demo
 
 test: $(STAMP)
+	@scripts/ensure-chromium.sh || echo "make test: the report's browser test will be skipped (no Chromium)"
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 test-fast: $(STAMP)

@@ -112,6 +112,11 @@ def sync_flow(
     results: dict[str, dict[str, Any]] = {}
     failures: dict[str, str] = {}
     transformed = None
+    try:  # a home or .dlt file that cannot work: one sentence, nothing written
+        config.check_home()
+        config.check_dlt_settings()
+    except config.ConfigProblem as exc:
+        raise sync_lib.SyncFailed(str(exc), retryable=False) from None
     # one writer of the warehouse at a time, across deployments and manual runs
     for vendor in vendors:  # import every source here, before extract threads race to
         sync_lib.source_factory(vendor)
@@ -136,7 +141,8 @@ def sync_flow(
     if transformed:
         _aging_artifact()
     if failures:
-        raise sync_lib.SyncFailed("; ".join(failures.values()))
+        # vendors that failed for the same reason (a locked warehouse, say) say it once
+        raise sync_lib.SyncFailed("; ".join(dict.fromkeys(failures.values())))
     return {"vendors": results, "transform": transformed, "seconds": round(duration, 2)}
 
 

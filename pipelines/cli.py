@@ -69,6 +69,18 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _check_configuration() -> None:
+    """Fail in one sentence, before anything runs or is written, on a home or ``.dlt`` file
+    that cannot work."""
+    from pipelines import config
+
+    try:
+        config.check_home()
+        config.check_dlt_settings()
+    except config.ConfigProblem as exc:
+        _fail(str(exc), 2)
+
+
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None
@@ -96,6 +108,7 @@ def sync(
     if unknown:
         _fail(f"unknown source {unknown[0]!r}: choose from {', '.join(config.VENDORS)}.", 2)
     as_of_date = _parse_date(as_of)
+    _check_configuration()
     from flows.sync import sync_flow
 
     with SyncProgress(vendors, console):
@@ -115,6 +128,7 @@ def transform(
     from pipelines import config
     from transforms.build import build
 
+    _check_configuration()
     if not config.warehouse_path().exists():
         _fail(f"there is no warehouse at {config.warehouse_path()}: run `ledgerline sync` first.")
     from warehouse import publish
@@ -205,6 +219,81 @@ def demo(
         run_demo(scale=scale, seed=seed, faults=faults, console=console)
     except Exception as exc:
         _fail(_one_line(exc))
+
+
+@app.command()
+def report(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="Report as of this date (YYYY-MM-DD): the models are rebuilt for it in a "
+            "temporary copy; the published warehouse is not changed. Default: the date the "
+            "models were built for."
+        ),
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(help="HTML file to write. Default: $LEDGERLINE_HOME/report.html."),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML page: aging, DSO, VAT return, skonto, data quality."""
+    from pathlib import Path
+
+    from pipelines.reporting import make_report
+
+    as_of_date = _parse_date(as_of)
+    try:
+        make_report(
+            Path(out) if out else None,
+            as_of_date,
+            say=lambda m: console.print(m, soft_wrap=True, highlight=False),
+        )
+    except Exception as exc:
+        _fail(_one_line(exc))
+
+
+@app.command()
+def export(
+    what: Annotated[str, typer.Option(help="What to export: aging, vat or open-items.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="File format: csv, xlsx or parquet.")
+    ] = "xlsx",
+    out: Annotated[
+        str | None,
+        typer.Option(
+            help="Directory to write to (for xlsx also a .xlsx file). "
+            "Default: $LEDGERLINE_HOME/exports."
+        ),
+    ] = None,
+    basis: Annotated[
+        str | None,
+        typer.Option(help="VAT basis for --what vat: accrual (default) or cash."),
+    ] = None,
+) -> None:
+    """Write marts for accountants, decimals exact: csv, xlsx or parquet."""
+    from pathlib import Path
+
+    from pipelines import config
+    from pipelines.export import ExportError
+    from pipelines.export import export as run_export
+
+    try:
+        from warehouse import connect
+
+        con = connect()
+    except Exception as exc:
+        _fail(_one_line(exc))
+    try:
+        target = Path(out) if out else config.home() / "exports"
+        written = run_export(con, what, fmt, target, basis)
+    except ExportError as exc:
+        _fail(str(exc), 2)
+    except Exception as exc:
+        _fail(_one_line(exc))
+    finally:
+        con.close()
+    for path in written:
+        console.print(f"Wrote {path}", highlight=False)
 
 
 def main() -> None:

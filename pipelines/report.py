@@ -61,6 +61,15 @@ def load_changes(
     except duckdb.Error:
         rejected = 0
     out["rejected_records"] = {"new": rejected, "changed": 0, "deleted": 0}
+    try:  # the vendor changed the shape of its records (see marts.data_quality_issues)
+        drifted = con.execute(
+            f'select count(*) filter (where first_seen_at = last_seen_at), count(*) '
+            f'from "{ds}".schema_changes where _dlt_load_id in ({ids})'
+        ).fetchone()
+    except duckdb.Error:
+        drifted = None
+    if drifted and drifted[1]:
+        out["schema_changes"] = {"new": drifted[0], "changed": drifted[1] - drifted[0], "deleted": 0}
     return out
 
 

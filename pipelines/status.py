@@ -16,7 +16,13 @@ def last_run_path():  # type: ignore[no-untyped-def]
 
 
 def record_run(results: dict[str, dict[str, Any]], failures: dict[str, str]) -> None:
-    """Keep the outcome of the last sync for ``status`` (errors are one sentence, no secrets)."""
+    """Keep the outcome of the last sync for ``status`` (errors are one sentence, no secrets).
+
+    Writes nothing when ``LEDGERLINE_HOME`` does not exist yet: a first run that failed (on
+    configuration, say) leaves no trace, and its error was already reported.
+    """
+    if not config.home().is_dir():
+        return
     path = last_run_path()
     previous: dict[str, Any] = {}
     if path.exists():
@@ -29,7 +35,6 @@ def record_run(results: dict[str, dict[str, Any]], failures: dict[str, str]) -> 
         previous[vendor] = {"at": now, "ok": True, "rows": r.get("rows", 0), "requests": r.get("requests", 0)}
     for vendor, message in failures.items():
         previous[vendor] = {"at": now, "ok": False, "error": message}
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(previous, indent=2, sort_keys=True))
 
 

@@ -4,6 +4,12 @@ Each vendor has its own dlt pipeline (its own state and ``raw_<vendor>`` dataset
 the one DuckDB file. Extraction, which waits on the network, runs for all vendors at once;
 normalize and load, which write the file, run one vendor after another. A load package left
 behind by a crash is finished before anything new is extracted.
+
+Nothing is written before the vendor has answered: the source is built (its configuration
+resolved, its first request made) before the pipeline's state directory is created, so a run
+with missing or wrong credentials or an unreachable host leaves no trace in ``LEDGERLINE_HOME``.
+Watermarks live in dlt state, which dlt commits with the load package that carries the data: a
+crash before the load finishes leaves the package pending, and the next run loads it first.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ import dlt
 import pandas  # noqa: F401  (imported up front: first imports racing in extract threads fail)
 import pyarrow  # noqa: F401
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.providers.toml import TomlProviderReadException
 
-from pipelines import config, report
+import warehouse
+from pipelines import config, crashpoints, report
 from pipelines.progress import new_stats
-from sources.http import SourceError, SyncStats
+from sources.http import AuthError, SourceError, SyncStats, TransientError
 
 log = logging.getLogger("ledgerline.sync")
 LOAD_LOCK = threading.Lock()  # one writer of the DuckDB file per process
@@ -40,7 +48,41 @@ CREDENTIALS = {
 
 
 class SyncFailed(Exception):
-    """A vendor's sync failed; the message says what to do."""
+    """A vendor's sync failed; the message says what to do.
+
+    ``retryable`` is False for problems another attempt cannot fix (credentials, configuration,
+    a warehouse file held open past the wait).
+    """
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+    @classmethod
+    def of(cls, vendor: str, exc: BaseException) -> SyncFailed:
+        """The failure ``exc`` of ``vendor``'s sync, explained in one sentence."""
+        return cls(explain(vendor, exc), retryable=not is_permanent(exc))
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a problem retrying cannot fix."""
+    permanent = (
+        AuthError,
+        ConfigFieldMissingException,
+        TomlProviderReadException,
+        config.ConfigProblem,
+        warehouse.WarehouseLocked,
+    )
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, permanent) or isinstance(cur, SyncFailed) and not cur.retryable:
+            return True
+        if isinstance(cur, TransientError) and cur.unreachable:
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 @dataclass
@@ -59,71 +101,136 @@ def source_factory(vendor: str) -> Callable[..., Any]:
     return getattr(module, f"{vendor}_source")
 
 
+def pipeline_name(vendor: str) -> str:
+    return f"ledgerline_{vendor}"
+
+
 def make_pipeline(vendor: str) -> dlt.Pipeline:
-    config.home().mkdir(parents=True, exist_ok=True)
+    """The vendor's dlt pipeline; creates ``LEDGERLINE_HOME`` and its state directory if missing."""
+    config.ensure_home()
     # every row records the load that wrote it: run summaries count changes per load
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     return dlt.pipeline(
-        pipeline_name=f"ledgerline_{vendor}",
+        pipeline_name=pipeline_name(vendor),
         destination=dlt.destinations.duckdb(str(config.warehouse_path())),
         dataset_name=config.dataset(vendor),
         pipelines_dir=str(config.pipelines_dir()),
+        progress=crashpoints.collector(),
     )
+
+
+def existing_pipeline(vendor: str) -> dlt.Pipeline | None:
+    """The vendor's pipeline if an earlier run created it, else None (and nothing is created)."""
+    if not (config.pipelines_dir() / pipeline_name(vendor)).is_dir():
+        return None
+    return make_pipeline(vendor)
+
+
+class Reader:
+    """Read access to what the warehouse already holds, for a source's lookups.
+
+    Bound to its pipeline once that exists (a first run creates it only after the source has
+    been built); before that, and before the first load, there is nothing to read.
+    """
+
+    def __init__(self, pipeline: dlt.Pipeline | None = None) -> None:
+        self.pipeline = pipeline
+
+    def __call__(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if self.pipeline is None or not config.warehouse_path().exists():
+            return []
+        with LOAD_LOCK:
+            try:
+                return self._query(sql, params)
+            except Exception as exc:
+                if warehouse.lock_holder(exc) is None:
+                    raise
+            warehouse.wait_for_write_access()  # another process holds the file: wait, bounded
+            return self._query(sql, params)
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        assert self.pipeline is not None
+        with self.pipeline.sql_client() as client, client.execute_query(sql, *params) as cur:
+            return list(cur.fetchall())
 
 
 def reader_for(pipeline: dlt.Pipeline) -> Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]:
     """Read access to what the warehouse already holds, for a source's lookups."""
-
-    def read(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with LOAD_LOCK, pipeline.sql_client() as client, client.execute_query(sql, *params) as cur:
-            return list(cur.fetchall())
-
-    return read
+    return Reader(pipeline)
 
 
 def explain(vendor: str, exc: BaseException) -> str:
     """One sentence saying what went wrong and what to do, without a stack trace or secret."""
+    holder = warehouse.lock_holder(exc)
+    if holder is not None:
+        return warehouse.locked_message(config.warehouse_path(), holder)
     seen: set[int] = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
-        if isinstance(cur, SourceError):
+        if isinstance(cur, SourceError | config.ConfigProblem | warehouse.WarehouseUnavailable):
             return str(cur)
         if isinstance(cur, ConfigFieldMissingException):
-            names = " and ".join(CREDENTIALS.get(vendor, ()))
-            return f"{vendor} is not configured: set {names} (see .dlt/example.secrets.toml)."
+            missing = [f"SOURCES__{vendor.upper()}__{f.upper()}" for f in cur.fields]
+            names = " and ".join(missing or CREDENTIALS.get(vendor, ()))
+            return f"{vendor} is not configured: set {names} (in the environment or in .dlt/secrets.toml)."
+        if isinstance(cur, TomlProviderReadException):
+            return config.toml_problem(cur.file_name, cur.full_paths)
         cur = cur.__cause__ or cur.__context__
     return f"{vendor} sync failed: {type(exc).__name__}: {exc}".splitlines()[0][:300]
 
 
-def finish_pending(pipeline: dlt.Pipeline) -> bool:
+def finish_pending(pipeline: dlt.Pipeline | None) -> bool:
     """Normalize and load whatever a previous, interrupted run left behind."""
-    if not pipeline.has_pending_data:
+    if pipeline is None or not pipeline.has_pending_data:
         return False
     log.info("%s: finishing the work an interrupted run left behind", pipeline.pipeline_name)
     with LOAD_LOCK:
+        warehouse.wait_for_write_access()
+        crashpoints.reached("normalize.start")
         pipeline.normalize()
+        crashpoints.reached("load.start")
         pipeline.load()
     return True
 
 
-def extract(vendor: str, pipeline: dlt.Pipeline, stats: SyncStats, full_refresh: bool, workers: int) -> None:
+def build_source(vendor: str, stats: SyncStats, full_refresh: bool, workers: int, reader: Reader) -> Any:
+    """The vendor's dlt source: resolves its configuration and makes its first request."""
+    stats.listeners.append(crashpoints.page_listener())
     factory = source_factory(vendor)
-    source = factory(
+    return factory(
         full_refresh=full_refresh,
         stats=stats,
-        reader=reader_for(pipeline),
+        reader=reader,
         workers=workers,
         dataset=config.dataset(vendor),
     )
+
+
+def extract(
+    vendor: str, pipeline: dlt.Pipeline | None, stats: SyncStats, full_refresh: bool, workers: int
+) -> dlt.Pipeline:
+    """Extract one vendor into a new load package; returns its pipeline.
+
+    With ``pipeline`` None (a first run), the pipeline is created only once the source has been
+    built, so a configuration or network problem writes nothing.
+    """
+    reader = Reader(pipeline)
+    source = build_source(vendor, stats, full_refresh, workers, reader)
+    if pipeline is None:
+        pipeline = reader.pipeline = make_pipeline(vendor)
     pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT)
+    return pipeline
 
 
 def load(pipeline: dlt.Pipeline, vendor: str | None = None) -> tuple[list[str], dict[str, dict[str, int]]]:
     """Normalize and load the extracted package; returns load ids and changes per table."""
     with LOAD_LOCK:
+        warehouse.wait_for_write_access()
         before = _state(pipeline, vendor) if vendor else {}
+        crashpoints.reached("normalize.start")
         pipeline.normalize()
+        crashpoints.reached("load.start")
         info = pipeline.load()
         load_ids = list(info.loads_ids)
         changes: dict[str, dict[str, int]] = {}
@@ -152,20 +259,22 @@ def sync(
     unknown = [v for v in vendors if v not in config.VENDORS]
     if unknown:
         raise SyncFailed(f"unknown source {unknown[0]!r}: choose from {', '.join(config.VENDORS)}.")
+    config.check_home()
     results = {v: VendorResult(v, new_stats(v)) for v in vendors}
     if on_stats:
         for r in results.values():
             r.stats.listeners.append(on_stats)
-    pipelines = {v: make_pipeline(v) for v in vendors}
-    for v, p in pipelines.items():
+    pipelines: dict[str, dlt.Pipeline | None] = {}
+    for v in vendors:
         try:
-            results[v].resumed = finish_pending(p)
+            pipelines[v] = existing_pipeline(v)
+            results[v].resumed = finish_pending(pipelines[v])
         except Exception as exc:
             results[v].error = explain(v, exc)
 
     def run_extract(v: str) -> str:
         t0 = time.perf_counter()
-        extract(v, pipelines[v], results[v].stats, full_refresh, workers)
+        pipelines[v] = extract(v, pipelines.get(v), results[v].stats, full_refresh, workers)
         results[v].seconds += time.perf_counter() - t0
         return v
 
@@ -179,7 +288,9 @@ def sync(
             try:
                 fut.result()
                 t0 = time.perf_counter()
-                results[v].load_ids, results[v].changes = load(pipelines[v], v)
+                pipeline = pipelines[v]
+                assert pipeline is not None
+                results[v].load_ids, results[v].changes = load(pipeline, v)
                 results[v].seconds += time.perf_counter() - t0
             except Exception as exc:
                 results[v].error = explain(v, exc)

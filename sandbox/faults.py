@@ -6,6 +6,10 @@ parallel client sends its requests, and every request succeeds by its fourth att
 
 Record faults (``hostile`` only) are decided per record from (seed, vendor, record id): the same
 records are malformed on every read, so tests know exactly which must be rejected.
+
+Schema drift (:class:`Drift`, any profile) changes the shape of every record of one vendor's
+record kind, as a vendor shipping a new API version would: a field added, a number sent as a
+string, a field dropped.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 if TYPE_CHECKING:
     from sandbox.http import Request
@@ -44,15 +51,55 @@ class Action:
 
 PASS = Action()
 
+DRIFT_CHANGES = ("add", "to_string", "drop")
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A change to the shape of every record of one kind that one vendor serves.
+
+    Args:
+        vendor: The emulator (``"katsu"``).
+        kind: Its record kind, as the emulator caches it: ``"invoice"``, ``"counterparty"``,
+            ``"supplier_invoice"``, ``"customer_invoice"``, ``"client"``, ``"product"``...
+        change: ``"add"`` a field (``value``), ``"to_string"`` (a number sent as its JSON text,
+            ``12.5`` -> ``"12.5"``), or ``"drop"`` the field.
+        field: The wire key.
+        value: The added field's value.
+    """
+
+    vendor: str
+    kind: str
+    change: str
+    field: str
+    value: Any = None
+
+    def __post_init__(self) -> None:
+        if self.change not in DRIFT_CHANGES:
+            raise ValueError(f"unknown drift {self.change!r}; choose one of {', '.join(DRIFT_CHANGES)}")
+
+    def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The record ``obj`` (a rendered, JSON-ready dict) reshaped by this drift."""
+        obj = dict(obj)
+        if self.change == "add":
+            obj[self.field] = self.value
+        elif self.change == "drop":
+            obj.pop(self.field, None)
+        elif obj.get(self.field) is not None and not isinstance(obj[self.field], str | bool):
+            # the number's exact JSON text (amounts are orjson fragments or int subclasses)
+            obj[self.field] = orjson.dumps(obj[self.field]).decode()
+        return obj
+
 
 class FaultPlan:
     """Decides, for each request, whether and how the sandbox misbehaves."""
 
-    def __init__(self, profile: str = "none", seed: int = 0) -> None:
+    def __init__(self, profile: str = "none", seed: int = 0, drift: Iterable[Drift] = ()) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown fault profile {profile!r}; choose one of {', '.join(PROFILES)}")
         self.profile = profile
         self.seed = seed
+        self.drift: tuple[Drift, ...] = tuple(drift)
         self._seen: dict[tuple[str, str], int] = defaultdict(int)
         self._lock = threading.Lock()
         self.injected: dict[str, int] = defaultdict(int)
@@ -94,6 +141,13 @@ class FaultPlan:
         if u < 0.165:
             return Action("repeat_page")
         return PASS
+
+    def reshape(self, vendor: str, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """A rendered record with the schema drifts of its vendor and kind applied."""
+        for d in self.drift:
+            if d.vendor == vendor and d.kind == kind:
+                obj = d.apply(obj)
+        return obj
 
     def record_fault(self, vendor: str, record_id: str) -> str | None:
         """The malformation applied to one document record, if any (``hostile`` only)."""

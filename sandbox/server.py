@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import orjson
 
-from sandbox.faults import FaultPlan
+from sandbox.faults import Drift, FaultPlan
 from sandbox.http import HttpServer, Request, Response, http_date
 from sandbox.vendors import APPS, Credentials, VendorApp
 from sandbox.world import DEFAULT_START, World
@@ -54,6 +55,17 @@ class Sandbox:
 
     >>> with Sandbox(seed=1, scale=100) as sb:
     ...     sb.base_urls["wuro"]      # 'http://127.0.0.1:<port>/api/v3.2'
+
+    Args:
+        seed: Seed of the deterministic world (and, by default, of the faults and credentials).
+        scale: Invoices per vendor before the clock starts.
+        faults: Fault profile: ``none``, ``flaky`` or ``hostile``.
+        start: The world's first day.
+        hoursmith_plan: Hoursmith rate-limit plan: ``studio``, ``agency`` or ``unlimited``.
+        host: A loopback address to listen on.
+        fault_seed: Seed of the fault plan (default ``seed``): the same world under other faults.
+        credentials: The credentials the emulators accept (default: derived from ``seed``).
+        drift: Schema drifts applied to the records served (see :meth:`set_drift`).
     """
 
     def __init__(
@@ -64,12 +76,16 @@ class Sandbox:
         start: date = DEFAULT_START,
         hoursmith_plan: str = "studio",
         host: str = "127.0.0.1",
+        *,
+        fault_seed: int | None = None,
+        credentials: Credentials | None = None,
+        drift: Iterable[Drift] = (),
     ) -> None:
         self.seed = seed
         self.scale = scale
         self.world = World(seed=seed, scale=scale, start=start)
-        self.faults = FaultPlan(faults, seed)
-        self.credentials = Credentials.for_seed(seed)
+        self.faults = FaultPlan(faults, seed if fault_seed is None else fault_seed, drift)
+        self.credentials = credentials or Credentials.for_seed(seed)
         self.apps: dict[str, VendorApp] = {}
         for vendor, cls in APPS.items():
             kwargs: dict[str, Any] = {}
@@ -141,6 +157,13 @@ class Sandbox:
             for vendor, app in self.apps.items():
                 app.refresh(changed[vendor])
         return changed
+
+    def set_drift(self, *drift: Drift) -> None:
+        """From now on, serve records reshaped by ``drift`` (none: the documented shapes)."""
+        with self.server.lock:
+            self.faults.drift = tuple(drift)
+            for app in self.apps.values():
+                app.forget_all()
 
     def describe_clock(self) -> dict[str, Any]:
         return {"clock": self.world.clock.isoformat(), "now": self.world.now.isoformat()}

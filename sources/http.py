@@ -53,7 +53,15 @@ class AuthError(SourceError):
 
 
 class TransientError(SourceError):
-    """A retryable failure that outlived every retry."""
+    """A retryable failure that outlived every retry.
+
+    ``unreachable`` when no attempt even connected (a wrong base URL, a host that is down):
+    retrying the whole sync at once will not help either.
+    """
+
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class BadResponse(Exception):
@@ -230,6 +238,7 @@ class ApiClient:
         Returns None for a 404 when ``allow_404`` (a document deleted since it was listed).
         """
         attempt = 0
+        connected = False  # whether any attempt reached the vendor
         while True:
             attempt += 1
             if self.budget is not None:
@@ -239,6 +248,7 @@ class ApiClient:
             self.stats.add(requests=1)
             try:
                 resp = self._http.get(path, params=params)
+                connected = True
                 if self.budget is not None:
                     self.budget.observe(resp.headers)
                 if resp.status_code == 200:
@@ -260,6 +270,13 @@ class ApiClient:
             except (httpx.TransportError, BadResponse) as exc:
                 retry_after = None
                 failure = self._scrub(type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+                connected = connected or not isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol)
+            if attempt >= self.policy.attempts and not connected:
+                raise TransientError(
+                    f"cannot reach {self.vendor} at {self.base_url} ({failure}, {attempt} attempts): "
+                    f"check SOURCES__{self.vendor.upper()}__BASE_URL and the network, then run the sync again.",
+                    unreachable=True,
+                )
             if attempt >= self.policy.attempts:
                 raise TransientError(
                     f"{self.vendor} kept failing on GET {path} ({failure}) after {attempt} attempts: "

@@ -4,6 +4,11 @@ Each vendor declares its tables as :class:`Table` specs (warehouse column, wire 
 :meth:`Table.convert` turns one page of decoded JSON records into an Arrow table with exact
 types (money as ``decimal128(18, 2)``, timezone-aware timestamps, dates) and a list of
 :class:`Rejected` records; a bad record never fails the page and is never dropped silently.
+
+The specs are also the wire contract: :meth:`Table.drift` compares records with it and reports
+each :class:`SchemaChange` (a field added, a field missing, a value of another JSON type). A
+record missing an amount, or a field that says whether or when it was paid (``critical``), is
+rejected rather than loaded with a null that the models would read as zero or unpaid.
 """
 
 from __future__ import annotations
@@ -146,7 +151,10 @@ class Col:
 
     ``key`` is a wire key or a path of keys into nested objects (a missing object on the
     path gives null). A ``required`` column rejects the record when absent or null. ``alt`` is
-    a second spelling of the same field (a renamed key), read when ``key`` gives null.
+    a second spelling of the same field (a renamed key), read when ``key`` gives null. A
+    ``critical`` column (and every money column) rejects the record when its key is absent from
+    it: the vendor stopped sending a field the models count with, and a null would be read as
+    zero or unpaid. A key sent with a null value is a null, as before.
     """
 
     name: str
@@ -154,9 +162,20 @@ class Col:
     kind: str = "str"
     required: bool = False
     alt: str | tuple[str, ...] | None = None
+    critical: bool = False
+
+    @property
+    def must_be_sent(self) -> bool:
+        """Whether a record without this field's key is rejected."""
+        return self.required or self.critical or self.kind == "money"
 
     def get(self, record: dict[str, Any]) -> Any:
-        value = self._lookup(record, self.key, self.required and self.alt is None)
+        absent = isinstance(self.key, str) and self.key not in record
+        if absent and self.must_be_sent and (self.alt is None or (isinstance(self.alt, str) and self.alt not in record)):
+            if self.required:
+                raise Invalid(f"missing required field {self.key!r}")
+            raise Invalid(f"missing field {self.key!r} (the vendor stopped sending it; never read as zero)")
+        value = self._lookup(record, self.key, False)
         if value is None and self.alt is not None:
             value = self._lookup(record, self.alt, False)
         return value
@@ -173,6 +192,64 @@ class Col:
                 return None
             value = value.get(k)
         return value
+
+
+# ----------------------------------------------------------------------------- wire contract
+
+# The JSON type of a decoded value (msgspec decodes every non-integer number as a Decimal).
+_JSON_TYPES: dict[type, str] = {
+    str: "string",
+    int: "number",
+    Decimal: "number",
+    float: "number",
+    bool: "boolean",
+    dict: "object",
+    list: "array",
+    type(None): "null",
+}
+# The JSON types each column kind may be sent as, as its converter reads them (None: any).
+WIRE_TYPES: dict[str, frozenset[str] | None] = {
+    "str": frozenset({"string", "number"}),  # an integer id is read as its digits
+    "int": frozenset({"number"}),
+    "bool": frozenset({"boolean"}),
+    "money": frozenset({"number"}),
+    "rate": frozenset({"number"}),
+    "date": frozenset({"string"}),
+    "timestamp": frozenset({"string"}),
+    "json": None,
+}
+_EXAMPLE_CHARS = 200
+# A difference is a change of the vendor's schema, not a malformed record (those are rejected
+# one by one), when at least this many records of a page, and at least half of them, show it.
+DRIFT_MIN_RECORDS = 3
+DRIFT_MIN_SHARE = 0.5
+
+
+def json_type(value: Any) -> str:
+    """``"string"``, ``"number"``, ``"boolean"``, ``"object"``, ``"array"`` or ``"null"``."""
+    return _JSON_TYPES.get(type(value)) or ("number" if isinstance(value, int | Decimal) else type(value).__name__)
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """A difference between the records a vendor sends and the contract (the table spec).
+
+    ``change``: ``added`` (a field the contract does not know), ``missing`` (a field it maps
+    that the record lacks) or ``type_changed`` (a value of another JSON type). ``column`` is
+    the warehouse column fed by the field (None for an added field); ``effect`` says what the
+    sync did about it, ``severity`` is ``error`` when records were rejected.
+    """
+
+    endpoint: str
+    field: str
+    change: str
+    expected: str | None
+    seen: str
+    column: str | None
+    effect: str
+    severity: str
+    example_record_id: str | None
+    example_value: str | None
 
 
 @dataclass(frozen=True)
@@ -195,6 +272,13 @@ class Table:
     extra: dict[str, pa.DataType] = field(default_factory=dict)
     # Add a ``row_hash`` of the business columns (scd2 row versions).
     row_hash: bool = False
+    # Wire keys the source reads besides the columns (nested lists for child tables, fields
+    # read by ``extra``): part of the contract, so not reported as added.
+    known: frozenset[str] = frozenset()
+    # Wire keys the contract lists that a vendor may leave out: not reported as missing.
+    optional: frozenset[str] = frozenset()
+    # The vendor sends amounts and rates as JSON strings ("12.50"), as Hoursmith does.
+    numbers_as_text: bool = False
 
     def __post_init__(self) -> None:
         fields = [pa.field(c.name, KINDS[c.kind][1], nullable=not c.required) for c in self.cols]
@@ -203,6 +287,26 @@ class Table:
         if self.row_hash:
             fields.append(pa.field("row_hash", pa.string(), nullable=False))
         self.schema = pa.schema(fields)
+        # the wire contract: expected JSON type per top-level key, and keys every record has
+        self._wire: dict[str, tuple[frozenset[str] | None, Col]] = {}
+        self._sent: list[tuple[str, str | None, Col]] = []
+        for c in self.cols:
+            for key in (c.key, c.alt):
+                if key is None:
+                    continue
+                top = key if isinstance(key, str) else key[0]
+                expected = WIRE_TYPES[c.kind] if isinstance(key, str) else frozenset({"object"})
+                if self.numbers_as_text and c.kind in ("money", "rate"):
+                    expected = frozenset({"string"})
+                if top in self._wire:  # a key read two ways (an id, or the object holding it)
+                    before, first = self._wire[top]
+                    expected = None if before is None or expected is None else before | expected
+                    c = first
+                self._wire[top] = (expected, c)
+            if isinstance(c.key, str) and c.key not in self.optional:
+                alt = c.alt if isinstance(c.alt, str) else None
+                self._sent.append((c.key, alt, c))
+        self._allowed = set(self._wire) | set(self.known)
 
     def hints(self) -> dict[str, dict[str, Any]]:
         """dlt column hints so empty loads and schema evolution keep exact types."""
@@ -210,6 +314,76 @@ class Table:
         if self.row_hash:
             out["row_hash"] = {"data_type": "text"}
         return out
+
+    def drift(self, records: Iterable[Any], endpoint: str, id_key: str = "id") -> list[SchemaChange]:
+        """How the records of one page differ from the contract: one :class:`SchemaChange` per
+        field and kind of difference shown by at least ``DRIFT_MIN_RECORDS`` records and at least
+        ``DRIFT_MIN_SHARE`` of the page (the first record showing it is the example). Rarer
+        differences are malformed records, rejected or loaded one by one, not a new schema."""
+        found: dict[tuple[str, str, str], SchemaChange] = {}
+        counts: dict[tuple[str, str, str], int] = {}
+        conforming: Any = None  # the last key set found complete and without extra keys
+        n = 0
+        for rec in records:
+            if not isinstance(rec, dict):
+                continue
+            n += 1
+            rid = rec.get(id_key)
+            rid = rid if isinstance(rid, str) else None
+            if conforming is None or rec.keys() != conforming:
+                clean = True
+                for key in rec.keys() - self._allowed:
+                    clean = False
+                    self._note(found, endpoint, key, "added", None, json_type(rec[key]), None, rid, rec[key], counts)
+                for key, alt, col in self._sent:
+                    if key not in rec and (alt is None or alt not in rec):
+                        clean = False
+                        self._note(found, endpoint, key, "missing", self._wire[key][0], "absent", col, rid, None, counts)
+                if clean:
+                    conforming = rec.keys()
+            for key, value in rec.items():
+                if value is None:
+                    continue
+                spec = self._wire.get(key)
+                if spec is None or spec[0] is None:
+                    continue
+                seen = _JSON_TYPES.get(type(value)) or json_type(value)
+                if seen not in spec[0]:
+                    self._note(found, endpoint, key, "type_changed", spec[0], seen, spec[1], rid, value, counts)
+        least = max(DRIFT_MIN_RECORDS, DRIFT_MIN_SHARE * n)
+        return [c for k, c in found.items() if counts[k] >= least]
+
+    @staticmethod
+    def _note(
+        found: dict[tuple[str, str, str], SchemaChange],
+        endpoint: str,
+        key: str,
+        change: str,
+        expected: frozenset[str] | None,
+        seen: str,
+        col: Col | None,
+        rid: str | None,
+        value: Any,
+        counts: dict[tuple[str, str, str], int],
+    ) -> None:
+        counts[(key, change, seen)] = counts.get((key, change, seen), 0) + 1
+        if (key, change, seen) in found:
+            return
+        if change == "added":
+            effect, severity = "not loaded: the field is not in the contract (sources/<vendor>/helpers.py)", "warning"
+        elif change == "missing" and col is not None and col.must_be_sent:
+            effect, severity = "records rejected: an amount or payment field that is not sent is never read as zero", "error"
+        elif change == "missing":
+            effect, severity = "loaded as null", "warning"
+        elif col is not None and col.kind in ("money", "rate") and seen == "string":
+            effect, severity = "still read exactly when the text is a decimal number; other records rejected", "warning"
+        else:
+            effect, severity = "records whose value cannot be read as the column's type are rejected", "error"
+        example = None if value is None else to_json(value)[:_EXAMPLE_CHARS]
+        wanted = None if expected is None else " or ".join(sorted(expected))
+        found[(key, change, seen)] = SchemaChange(
+            endpoint, key, change, wanted, seen, col.name if col else None, effect, severity, rid, example
+        )
 
     def convert(
         self,
@@ -278,6 +452,68 @@ REJECTED_TABLE = Table(
         Col("rejected_at", "rejected_at", "timestamp", required=True),
     ],
 )
+
+
+SCHEMA_CHANGES_TABLE = Table(
+    "schema_changes",
+    [
+        Col("change_key", "change_key", required=True),
+        Col("vendor", "vendor", required=True),
+        Col("endpoint", "endpoint", required=True),
+        Col("field", "field", required=True),
+        Col("change", "change", required=True),
+        Col("expected", "expected"),
+        Col("seen", "seen", required=True),
+        Col("column_name", "column_name"),
+        Col("effect", "effect", required=True),
+        Col("severity", "severity", required=True),
+        Col("example_record_id", "example_record_id"),
+        Col("example_value", "example_value"),
+        Col("first_seen_at", "first_seen_at", "timestamp", required=True),
+        Col("last_seen_at", "last_seen_at", "timestamp", required=True),
+    ],
+)
+
+
+def change_key(vendor: str, change: SchemaChange) -> str:
+    """The identity of a schema change: the same change seen again merges into its row."""
+    text = "\n".join((vendor, change.endpoint, change.field, change.change, change.seen))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def schema_changes_table(
+    vendor: str, changes: list[SchemaChange], known: dict[str, tuple[Any, ...]], at: datetime
+) -> pa.Table:
+    """The ``schema_changes`` rows of ``changes`` seen at ``at``.
+
+    ``known``: the changes the warehouse already holds, by key: (first seen, example record id,
+    example value). Those keep their first sighting and example, so a rerun changes nothing.
+    """
+    recs = []
+    for c in changes:
+        key = change_key(vendor, c)
+        first, example_id, example = known.get(key, (at, c.example_record_id, c.example_value))
+        recs.append(
+            {
+                "change_key": key,
+                "vendor": vendor,
+                "endpoint": c.endpoint,
+                "field": c.field,
+                "change": c.change,
+                "expected": c.expected,
+                "seen": c.seen,
+                "column_name": c.column,
+                "effect": c.effect,
+                "severity": c.severity,
+                "example_record_id": example_id,
+                "example_value": example,
+                "first_seen_at": first.isoformat(),
+                "last_seen_at": at.isoformat(),
+            }
+        )
+    table, bad, _ = SCHEMA_CHANGES_TABLE.convert(recs, "schema_changes")
+    assert not bad
+    return table
 
 
 def rejected_table(vendor: str, rows: list[Rejected], at: datetime) -> pa.Table:

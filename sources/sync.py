@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,11 +18,28 @@ from typing import Any, Generic, TypeVar, cast
 
 import dlt
 import pyarrow as pa
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from sources.http import ApiClient, Page, SourceError, SyncStats, fetch_pages
-from sources.records import REJECTED_TABLE, Rejected, Table, rejected_table
+from sources.records import (
+    REJECTED_TABLE,
+    SCHEMA_CHANGES_TABLE,
+    Rejected,
+    SchemaChange,
+    Table,
+    change_key,
+    rejected_table,
+    schema_changes_table,
+)
 
 log = logging.getLogger("ledgerline.sources")
+
+# dlt schema contract of every raw table: tables may be added (a new entity, the first load),
+# but the columns and types of an existing table never change by accident. Vendor records
+# never reach these tables directly (each source converts them through its table specs and
+# reports what differs as schema changes), so a violation means a code change to the specs:
+# a deliberate migration of the raw tables, not something a load should do silently.
+RAW_CONTRACT: Any = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
 
 # Column flagging a record the vendor no longer returns (hard delete found by a full scan).
 DELETED_UPSTREAM = "deleted_upstream"
@@ -46,6 +64,10 @@ class SyncContext:
     workers: int = 8
     dataset: str = ""
     stats: SyncStats = field(init=False)
+    # schema changes: those this run reported, and those the warehouse holds (read lazily)
+    reported: set[str] = field(init=False, default_factory=set)
+    known_changes: dict[str, tuple[Any, ...]] | None = field(init=False, default=None)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.stats = self.client.stats
@@ -56,9 +78,11 @@ class SyncContext:
         sql = f'select {columns} from "{self.dataset}"."{table}"' + (f" where {where}" if where else "")
         try:
             return self.read(sql, params)
-        except Exception as exc:  # the table does not exist before the first load
-            log.debug("%s: no rows for %s (%s)", self.vendor, table, type(exc).__name__)
+        except DatabaseUndefinedRelation:  # the table does not exist before the first load
+            log.debug("%s: no rows for %s yet", self.vendor, table)
             return []
+        # anything else (a warehouse held open by another process, say) fails the run: reading
+        # nothing would silently skip the re-reads and delete checks that depend on it
 
 
 def is_due(last_full: str | None, observed_at: datetime, every_days: float) -> bool:
@@ -111,8 +135,11 @@ def nested(
                 keys[id(entry)] = {parent_key: parent["id"], number: i}
         if not rows:
             return []
+        changes = table.drift(rows, endpoint or table.name)
         arrow, bad, _ = table.convert(rows, endpoint or f"{table.name}", extra=lambda r: keys[id(r)])
         out = [child(arrow, table, parent_key, (number,))] if arrow.num_rows else []
+        if changes:
+            out.append(schema_changes(ctx, changes))
         if bad:
             out.append(rejected(ctx, bad))
         return out
@@ -130,6 +157,39 @@ def rejected(ctx: SyncContext, rows: list[Rejected]) -> Any:
     return dlt.mark.with_hints(
         arrow,
         hints(REJECTED_TABLE, "merge", primary_key="payload_hash", merge_key="payload_hash"),
+        create_table_variant=True,
+    )
+
+
+def schema_changes(ctx: SyncContext, changes: list[SchemaChange]) -> Any:
+    """The ``schema_changes`` rows of ``changes`` this run has not reported yet (or None).
+
+    Each change is one row per vendor, endpoint, field and kind of change, merged on its key:
+    ``first_seen_at`` stays the run that first saw it, ``last_seen_at`` moves with each run.
+    """
+    with ctx._lock:
+        if ctx.known_changes is None:
+            columns = "change_key, first_seen_at, example_record_id, example_value"
+            ctx.known_changes = {r[0]: r[1:] for r in ctx.known(SCHEMA_CHANGES_TABLE.name, columns)}
+        new = [c for c in changes if change_key(ctx.vendor, c) not in ctx.reported]
+        ctx.reported.update(change_key(ctx.vendor, c) for c in new)
+        known = dict(ctx.known_changes)
+    if not new:
+        return None
+    for c in new:
+        log.warning(
+            "%s: the records of %s changed shape: field %r %s (%s): %s",
+            ctx.vendor,
+            c.endpoint,
+            c.field,
+            c.change.replace("_", " "),
+            f"{c.expected or 'unknown'} -> {c.seen}",
+            c.effect,
+        )
+    arrow = schema_changes_table(ctx.vendor, new, known, ctx.observed_at)
+    return dlt.mark.with_hints(
+        arrow,
+        hints(SCHEMA_CHANGES_TABLE, "merge", primary_key="change_key", merge_key="change_key"),
         create_table_variant=True,
     )
 
@@ -428,7 +488,13 @@ def emit_page(
 
     With ``dedupe`` (the ids emitted so far in this run), a record already emitted is skipped.
     A child factory returns one item, None, or a list of items (rows and their rejects).
+    Records that differ from the table's wire contract are reported as schema changes.
     """
+    changes = table.drift(items, endpoint, id_key)
+    if changes:
+        reported = schema_changes(ctx, changes)
+        if reported is not None:
+            yield reported
     if dedupe is not None:  # a record without a usable id passes, to be rejected with the reason
         fresh = []
         for it in items:

@@ -180,6 +180,8 @@ class VendorApp:
                 fault = self.faults.record_fault(self.name, rid)
                 if fault in ("bad_amount", "missing_id", "unknown_enum"):
                     obj = self.corrupt(fault, obj)
+            if self.faults.drift:
+                obj = self.faults.reshape(self.name, kind, obj)
             data = orjson.dumps(obj)
             self._cache[key] = data
         return data
@@ -226,6 +228,10 @@ class VendorApp:
             hit = [it for it in items if keep(it[0])]
             self._filtered[key] = hit
         return hit
+
+    def forget_all(self) -> None:
+        """Forget every rendered record (the records' shape changed: :class:`~sandbox.faults.Drift`)."""
+        self.refresh({rid for _, rid in self._cache})
 
     def refresh(self, changed: set[str]) -> None:
         """Forget what the last clock advance changed."""

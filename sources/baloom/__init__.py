@@ -14,7 +14,7 @@ import dlt
 
 from sources.baloom import helpers, settings
 from sources.http import ApiClient, SyncStats
-from sources.sync import SyncContext, child, no_reader, scan, tombstones
+from sources.sync import RAW_CONTRACT, SyncContext, child, no_reader, scan, tombstones
 
 VENDOR = "baloom"
 
@@ -30,7 +30,7 @@ def make_client(base_url: str, api_key: str, stats: SyncStats | None = None, wor
     )
 
 
-@dlt.source(name="baloom", max_table_nesting=0)
+@dlt.source(name="baloom", max_table_nesting=0, schema_contract=RAW_CONTRACT)
 def baloom_source(
     base_url: str = dlt.config.value,
     api_key: str = dlt.secrets.value,

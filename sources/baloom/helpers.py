@@ -13,8 +13,8 @@ from sources.sync import PageSpec
 _TS = ("created_at", "createdAt", "timestamp"), ("updated_at", "updatedAt", "timestamp")
 
 
-def _cols(*spec: tuple[str, str, str] | tuple[str, str, str, bool]) -> list[Col]:
-    return [Col(*s) for s in spec]
+def _cols(*spec: tuple[str, str, str] | tuple[str, str, str, bool] | Col) -> list[Col]:
+    return [s if isinstance(s, Col) else Col(*s) for s in spec]
 
 
 INVOICES = Table(
@@ -34,7 +34,8 @@ INVOICES = Table(
         ("discount_amount", "discountAmount", "money"),
         ("shipping_amount", "shippingAmount", "money"),
         ("due_date", "dueDate", "date"),
-        ("paid_at", "paidAt", "timestamp"),
+        # paid means paidAt set: a record without the field must not read as unpaid
+        Col("paid_at", "paidAt", "timestamp", critical=True),
         *_TS,
     ),
     extra={"currency": pa.string()},
@@ -57,6 +58,7 @@ ORDERS = Table(
         ("total_amount", "totalAmount", "money", True),
         *_TS,
     ),
+    known=frozenset({"items"}),  # -> order_items
 )
 
 ORDER_ITEMS = Table(

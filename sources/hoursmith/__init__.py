@@ -17,7 +17,16 @@ import pyarrow as pa
 
 from sources.hoursmith import helpers, settings
 from sources.records import Table
-from sources.sync import SyncContext, Watermark, emit_page, is_due, no_reader, tombstones, utc_now
+from sources.sync import (
+    RAW_CONTRACT,
+    SyncContext,
+    Watermark,
+    emit_page,
+    is_due,
+    no_reader,
+    tombstones,
+    utc_now,
+)
 
 VENDOR = "hoursmith"
 LAST_FULL = "last_full"  # resource state: when the last full reconcile ran (vendor clock)
@@ -68,7 +77,7 @@ def sync_list(
         state[LAST_FULL] = ctx.observed_at.isoformat()
 
 
-@dlt.source(name="hoursmith", max_table_nesting=0)
+@dlt.source(name="hoursmith", max_table_nesting=0, schema_contract=RAW_CONTRACT)
 def hoursmith_source(
     base_url: str = settings.BASE_URL,
     token: str = dlt.secrets.value,

@@ -39,11 +39,14 @@ INVOICES = Table(
         Col("issue_date", "issueDate", "date"),
         Col("due_date", "dueDate", "date"),
         Col("sent_at", "sentAt", "timestamp"),
-        Col("paid_at", "paidAt", "timestamp"),
+        # dates the payment that completes an invoice: a record without it is rejected
+        Col("paid_at", "paidAt", "timestamp", critical=True),
         *_TS,
     ],
     extra={"currency": pa.string()},
     row_hash=True,
+    known=frozenset({"currency"}),  # read by invoice_extra
+    numbers_as_text=True,  # money and rates are strings on the wire [doc]
 )
 
 CLIENTS = Table(

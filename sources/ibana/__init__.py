@@ -31,6 +31,7 @@ from sources.http import ApiClient, SourceError, SyncStats
 from sources.ibana import helpers, settings
 from sources.ibana.helpers import CUSTOMER_INVOICES, SUPPLIER_INVOICES
 from sources.sync import (
+    RAW_CONTRACT,
     DocumentRun,
     SyncContext,
     Watermark,
@@ -171,7 +172,7 @@ def customer_passes(
 # ----------------------------------------------------------------------------- the source
 
 
-@dlt.source(name="ibana", max_table_nesting=0)
+@dlt.source(name="ibana", max_table_nesting=0, schema_contract=RAW_CONTRACT)
 def ibana_source(
     base_url: str = dlt.config.value,
     token: str = dlt.secrets.value,

@@ -68,7 +68,8 @@ SUPPLIER_INVOICES = Table(
         Col("payment_terms", "paymentTerms"),
         Col("notes", "notes"),
         Col("should_create_transaction", "shouldCreateTransaction", "bool"),
-        Col("already_paid", "alreadyPaid", "bool"),
+        # paid also when alreadyPaid: a record without the field must not read as unpaid
+        Col("already_paid", "alreadyPaid", "bool", critical=True),
         Col("already_paid_date", "alreadyPaidDate", "date"),
         Col("archived", "archived", "bool"),
         Col("archived_date", "archivedDate", "timestamp"),
@@ -84,6 +85,7 @@ SUPPLIER_INVOICES = Table(
         Col("export", "export", "json"),
     ],
     row_hash=True,
+    known=frozenset({"lineItems", "splits"}),  # -> the child tables
 )
 
 _LINE_COLS = [
@@ -104,6 +106,7 @@ SUPPLIER_INVOICE_LINES = Table(
     "supplier_invoice_lines",
     _LINE_COLS,
     extra={"supplier_invoice_id": pa.string(), "line_number": pa.int64()},
+    known=frozenset({"createdAt", "updatedAt"}),  # line timestamps: not loaded
 )
 
 SUPPLIER_INVOICE_SPLITS = Table(
@@ -123,6 +126,7 @@ SUPPLIER_INVOICE_SPLITS = Table(
         Col("ledger_account_name", ("ledgerAccount", "name")),
     ],
     extra={"supplier_invoice_id": pa.string(), "split_number": pa.int64()},
+    known=frozenset({"createdAt", "updatedAt"}),
 )
 
 CUSTOMER_INVOICES = Table(
@@ -142,12 +146,14 @@ CUSTOMER_INVOICES = Table(
         *_TS,
     ],
     row_hash=True,
+    known=frozenset({"lineItems"}),  # -> customer_invoice_lines
 )
 
 CUSTOMER_INVOICE_LINES = Table(
     "customer_invoice_lines",
     _LINE_COLS,
     extra={"customer_invoice_id": pa.string(), "line_number": pa.int64()},
+    known=frozenset({"createdAt", "updatedAt"}),  # line timestamps: not loaded
 )
 
 COUNTERPARTIES = Table(

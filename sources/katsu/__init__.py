@@ -28,6 +28,7 @@ from sources.http import ApiClient, SourceError, SyncStats
 from sources.katsu import helpers, settings
 from sources.katsu.helpers import INVOICES
 from sources.sync import (
+    RAW_CONTRACT,
     DocumentRun,
     SyncContext,
     Watermark,
@@ -100,7 +101,7 @@ def incremental(run: DocumentRun, cutoff: datetime) -> Generator[Any, None, bool
     return False
 
 
-@dlt.source(name="katsu", max_table_nesting=0)
+@dlt.source(name="katsu", max_table_nesting=0, schema_contract=RAW_CONTRACT)
 def katsu_source(
     base_url: str = dlt.config.value,
     token: str = dlt.secrets.value,

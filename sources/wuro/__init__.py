@@ -21,6 +21,7 @@ import pyarrow as pa
 from sources.http import ApiClient, Page, SyncStats, fetch_pages
 from sources.records import Table
 from sources.sync import (
+    RAW_CONTRACT,
     PageSpec,
     SyncContext,
     Watermark,
@@ -228,7 +229,7 @@ def categories(ctx: SyncContext, page: Page) -> Iterator[Any]:
         yield flagged
 
 
-@dlt.source(name="wuro", max_table_nesting=0)
+@dlt.source(name="wuro", max_table_nesting=0, schema_contract=RAW_CONTRACT)
 def wuro_source(
     base_url: str = settings.BASE_URL,
     app_id: str = dlt.secrets.value,

@@ -42,6 +42,7 @@ INVOICES = Table(
     ],
     extra={"currency": pa.string()},
     row_hash=True,
+    known=frozenset({"invoice_lines", "VATRates", "acomptes", "payments"}),  # -> child tables
 )
 
 INVOICE_LINES = Table(
@@ -110,6 +111,7 @@ PAYMENTS = Table(
         Col("invoice_number", ("invoice", "number")),
         Col("client_name", ("invoice", "client_name")),
     ],
+    optional=frozenset({"mode"}),  # [doc] lists it on invoice payments, not always here
 )
 
 CLIENTS = Table(
