@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 
 MONEY = pa.decimal128(18, 2)
 RATE = pa.decimal128(18, 4)
@@ -112,6 +113,11 @@ def to_date(value: Any) -> date:
 
 def to_json(value: Any) -> str:
     return _encode(value).decode()
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """The version of a record as sent: any change of any field makes a new one (scd2)."""
+    return hashlib.blake2b(_encode(record), digest_size=12).hexdigest()
 
 
 KINDS: dict[str, tuple[Callable[[Any], Any], pa.DataType, dict[str, Any]]] = {
@@ -396,7 +402,41 @@ class Table:
 
         Returns the table, the :class:`Rejected` records, and the records that were kept
         (to derive child tables from good records only).
+
+        A page is first converted column by column in Arrow (fast); a page with anything the
+        columnar path cannot vouch for (a malformed value, a missing key) is converted record by
+        record instead, which rejects exactly the bad records with their reasons.
         """
+        if not isinstance(records, list):
+            records = list(records)
+        try:
+            return self._convert_columns(records, extra)
+        except _Slow:
+            return self._convert_records(records, endpoint, id_key, extra)
+
+    def _convert_columns(
+        self, records: list[Any], extra: Callable[[dict[str, Any]], dict[str, Any]] | None
+    ) -> tuple[pa.Table, list[Rejected], list[dict[str, Any]]]:
+        if any(type(r) is not dict for r in records):
+            raise _Slow
+        arrays = [_fast_array(c, _column_values(c, records), self.schema.field(i).type) for i, c in enumerate(self.cols)]
+        if self.extra:
+            try:
+                added = [extra(r) if extra else {} for r in records]
+            except (Invalid, InvalidOperation, KeyError, TypeError):
+                raise _Slow from None
+            arrays += [pa.array([a.get(n) for a in added], type=t) for n, t in self.extra.items()]
+        if self.row_hash:
+            arrays.append(pa.array([record_hash(r) for r in records], type=pa.string()))
+        return pa.Table.from_arrays(arrays, schema=self.schema), [], records
+
+    def _convert_records(
+        self,
+        records: list[Any],
+        endpoint: str,
+        id_key: str,
+        extra: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    ) -> tuple[pa.Table, list[Rejected], list[dict[str, Any]]]:
         cols = self.cols
         convs = [KINDS[c.kind][0] for c in cols]
         columns: list[list[Any]] = [[] for _ in cols]
@@ -432,12 +472,81 @@ class Table:
             for n in extras:
                 extras[n].append(added.get(n))
             if self.row_hash:
-                hashes.append(hashlib.blake2b(repr(row).encode(), digest_size=12).hexdigest())
+                hashes.append(record_hash(rec))
         arrays = [pa.array(columns[i], type=self.schema.field(i).type) for i in range(len(cols))]
         arrays += [pa.array(extras[n], type=t) for n, t in self.extra.items()]
         if self.row_hash:
             arrays.append(pa.array(hashes, type=pa.string()))
         return pa.Table.from_arrays(arrays, schema=self.schema), rejected, kept
+
+
+# ----------------------------------------------------------------------------- fast path
+
+_NUMBER_RE = r"^-?\d+(\.\d+)?$"
+_MONEY_LIMIT = {"money": Decimal("1e15"), "rate": Decimal("1e15")}
+
+
+class _Slow(Exception):
+    """The page needs the record-by-record path (a value the vectorized path cannot vouch for)."""
+
+
+def _column_values(col: Col, records: list[dict[str, Any]]) -> list[Any]:
+    key = col.key
+    if isinstance(key, str):
+        if col.must_be_sent:
+            for r in records:
+                if key not in r and (col.alt is None or (isinstance(col.alt, str) and col.alt not in r)):
+                    raise _Slow
+        values = [r.get(key) for r in records]
+    else:
+        values = [col._lookup(r, key, False) for r in records]
+    if col.alt is not None and None in values:
+        values = [v if v is not None else col._lookup(r, col.alt, False) for v, r in zip(values, records, strict=True)]
+    return values
+
+
+def _fast_array(col: Col, values: list[Any], typ: pa.DataType) -> pa.Array:
+    kind = col.kind
+    try:
+        if kind == "str":
+            arr = pa.array(values, pa.string())
+        elif kind == "int":
+            if any(v is not None and type(v) is not int for v in values):
+                raise _Slow
+            arr = pa.array(values, pa.int64())
+        elif kind == "bool":
+            arr = pa.array(values, pa.bool_())
+        elif kind in ("money", "rate"):
+            if any(type(v) is str for v in values):
+                strs = pa.array(values, pa.string())
+                ok = pc.match_substring_regex(pc.utf8_trim_whitespace(strs), _NUMBER_RE)
+                if not pc.all(pc.or_kleene(ok, pc.is_null(strs))).as_py():
+                    raise _Slow
+                arr = pc.utf8_trim_whitespace(strs).cast(typ)
+            else:
+                if any(type(v) is bool for v in values):
+                    raise _Slow
+                arr = pa.array(values, typ)
+            if arr.null_count < len(arr):
+                biggest = pc.max(pc.abs(arr)).as_py()
+                if biggest is not None and biggest >= _MONEY_LIMIT[kind]:
+                    raise _Slow
+        elif kind == "timestamp":
+            arr = pa.array(values, pa.string()).cast(typ)
+        elif kind == "date":
+            strs = pa.array(values, pa.string())
+            lengths = pc.utf8_length(strs)
+            if pc.all(pc.or_kleene(pc.equal(lengths, 10), pc.is_null(strs))).as_py():
+                arr = strs.cast(pa.date32())
+            else:
+                arr = strs.cast(TIMESTAMP).cast(pa.date32())
+        else:  # json
+            arr = pa.array([None if v is None else to_json(v) for v in values], pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError, OverflowError):
+        raise _Slow from None
+    if col.required and arr.null_count:
+        raise _Slow
+    return arr
 
 
 REJECTED_TABLE = Table(

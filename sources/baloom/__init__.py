@@ -14,7 +14,7 @@ import dlt
 
 from sources.baloom import helpers, settings
 from sources.http import ApiClient, SyncStats
-from sources.sync import RAW_CONTRACT, SyncContext, child, no_reader, scan, tombstones
+from sources.sync import RAW_CONTRACT, SyncContext, child, no_reader, resource, scan, tombstones
 
 VENDOR = "baloom"
 
@@ -52,7 +52,10 @@ def baloom_source(
     def entity(name: str, **extra_kwargs: Any) -> Iterator[Any]:
         table = helpers.TABLES[name]
         seen: set[str] = set()
-        yield from scan(ctx, helpers.page_spec(name, site_id), table, endpoint=settings.ENDPOINTS[name], seen=seen, **extra_kwargs)
+        # dedupe: a record listed twice (the list shifted while it was read) is emitted once
+        yield from scan(
+            ctx, helpers.page_spec(name, site_id), table, endpoint=settings.ENDPOINTS[name], seen=seen, dedupe=seen, **extra_kwargs
+        )
         gone = tombstones(ctx, table, "id", seen)
         if gone is not None:
             yield gone
@@ -69,7 +72,7 @@ def baloom_source(
     resources = []
     for name in ("categories", "products", "customers"):
         resources.append(
-            dlt.resource(
+            resource(
                 lambda name=name: entity(name),
                 name=name,
                 write_disposition="merge",
@@ -77,7 +80,7 @@ def baloom_source(
             )
         )
     resources.append(
-        dlt.resource(
+        resource(
             lambda: entity("orders", children=[items_of]),
             name="orders",
             write_disposition="merge",
@@ -85,7 +88,7 @@ def baloom_source(
         )
     )
     resources.append(
-        dlt.resource(
+        resource(
             lambda: entity("invoices", extra=lambda r: {"currency": currency}),
             name="invoices",
             write_disposition={

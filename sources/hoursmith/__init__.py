@@ -24,6 +24,7 @@ from sources.sync import (
     emit_page,
     is_due,
     no_reader,
+    resource,
     tombstones,
     utc_now,
 )
@@ -120,7 +121,7 @@ def hoursmith_source(
         dataset=dataset,
     )
     return [
-        dlt.resource(
+        resource(
             lambda: sync_list(
                 ctx, "invoices", page_limit, full_reconcile_days, extra=helpers.invoice_extra
             ),
@@ -133,7 +134,7 @@ def hoursmith_source(
             },
             merge_key="id",
         ),
-        dlt.resource(
+        resource(
             lambda: sync_list(ctx, "clients", page_limit, full_reconcile_days),
             name="clients",
             write_disposition="merge",

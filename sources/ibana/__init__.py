@@ -40,6 +40,7 @@ from sources.sync import (
     nested,
     no_reader,
     numbered_pages,
+    resource,
     tail_pages,
 )
 
@@ -231,16 +232,16 @@ def ibana_source(
         yield from run.full_scan(helpers.page_spec("counterparties"))
 
     return [
-        dlt.resource(
+        resource(
             counterparties, name="counterparties", write_disposition="merge", primary_key="id"
         ),
-        dlt.resource(
+        resource(
             lambda: invoices(sync_supplier_invoices),
             name="supplier_invoices",
             write_disposition=history,
             merge_key="id",
         ),
-        dlt.resource(
+        resource(
             lambda: invoices(sync_customer_invoices),
             name="customer_invoices",
             write_disposition=history,

@@ -37,6 +37,7 @@ from sources.sync import (
     no_reader,
     numbered_pages,
     pages_until,
+    resource,
 )
 
 VENDOR = "katsu"
@@ -153,7 +154,7 @@ def katsu_source(
         yield from run.full_scan(helpers.page_spec(name))
 
     resources: list[Any] = [
-        dlt.resource(
+        resource(
             lambda name=name: catalogue(name),
             name=name,
             write_disposition="merge",
@@ -168,6 +169,6 @@ def katsu_source(
         "row_version_column_name": "row_hash",
     }
     resources.append(
-        dlt.resource(invoices, name="invoices", write_disposition=history, merge_key="id")
+        resource(invoices, name="invoices", write_disposition=history, merge_key="id")
     )
     return resources

@@ -30,6 +30,7 @@ from sources.sync import (
     leavers,
     no_reader,
     numbered_pages,
+    resource,
     tombstones,
     utc_now,
 )
@@ -260,7 +261,7 @@ def wuro_source(
     )
     merge: dict[str, Any] = {"write_disposition": "merge", "primary_key": "id"}
     return [
-        dlt.resource(
+        resource(
             lambda: invoices(ctx, full_reconcile_days),
             name="invoices",
             write_disposition={
@@ -271,16 +272,16 @@ def wuro_source(
             },
             merge_key="id",
         ),
-        dlt.resource(lambda: payments(ctx, full_reconcile_days), name="payments", **merge),
-        dlt.resource(
+        resource(lambda: payments(ctx, full_reconcile_days), name="payments", **merge),
+        resource(
             lambda: catalog(ctx, "clients", helpers.CLIENTS, full_reconcile_days),
             name="clients",
             **merge,
         ),
-        dlt.resource(
+        resource(
             lambda: catalog(ctx, "products", helpers.PRODUCTS, full_reconcile_days),
             name="products",
             **merge,
         ),
-        dlt.resource(lambda: categories(ctx, probe), name="product_categories", **merge),
+        resource(lambda: categories(ctx, probe), name="product_categories", **merge),
     ]
