@@ -452,18 +452,24 @@ class WuroApp(VendorApp):
         except BadRequest as exc:
             return self.error(400, str(exc))
         mode = req.arg("mode") or None
-        pays = {p.id: p for d in self.live_docs() for p in d.payments}
-        methods = self._catalog()[1]
+        view_key = ("payments-view", field, desc, mode, lo, hi)
+        view = self._filtered.get(view_key)  # cleared whenever the clock moves
+        if view is None:
+            pays = {p.id: p for d in self.live_docs() for p in d.payments}
+            methods = self._catalog()[1]
 
-        def keep(rid: str) -> bool:
-            p = pays[rid]
-            if mode and methods.get(p.method) != mode:
-                return False
-            return in_range(p.on, p.at.replace(microsecond=p.at.microsecond // 1000 * 1000), lo, hi)
+            def keep(rid: str) -> bool:
+                p = pays[rid]
+                if mode and methods.get(p.method) != mode:
+                    return False
+                return in_range(p.on, p.at.replace(microsecond=p.at.microsecond // 1000 * 1000), lo, hi)
 
-        items = self._sorted("payments", field, desc, self._payments)
-        items = self.filtered(("payments", field, desc, mode, lo, hi), items, keep)
-        total = sum(self._scal("payment", rid)["amount"] for rid, _ in items)
+            items = self._sorted("payments", field, desc, self._payments)
+            items = self.filtered(("payments", field, desc, mode, lo, hi), items, keep)
+            total = sum(self._scal("payment", rid)["amount"] for rid, _ in items)
+            view = [(items, total)]  # type: ignore[list-item]
+            self._filtered[view_key] = view
+        items, total = view[0]  # type: ignore[misc]
         count = len(items)
         average = (2 * total + count) // (2 * count) if count else 0
         records = self.page_items(req, items, skip, limit)
