@@ -29,7 +29,10 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.sandbox_pages
+	$(BIN)/python -m bench.sync_full --scale 100000 --skip-dlt
+	$(BIN)/python -m bench.sync_full --scale 3000
+	$(BIN)/python -m bench.transform --invoices 1000000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
