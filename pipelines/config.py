@@ -46,7 +46,9 @@ def check_home() -> Path:
     if path.is_dir():
         return path
     if path.exists():
-        raise ConfigProblem(f"{HOME_ENV} points at {path}, which is a file: point it at a directory.")
+        raise ConfigProblem(
+            f"{HOME_ENV} points at {path}, which is a file: point it at a directory."
+        )
     if os.environ.get(HOME_ENV) and not path.parent.is_dir():
         raise ConfigProblem(
             f"{HOME_ENV} points at {path}, but its parent directory {path.parent} does not exist: "

@@ -52,7 +52,9 @@ def target() -> tuple[str, int] | None:
         return None
     point, _, n = raw.rpartition(":")
     if point not in POINTS or not n.isdigit() or int(n) < 1:
-        raise ValueError(f"{ENV} must be <point>:<n> with a point among {', '.join(POINTS)}, not {raw!r}")
+        raise ValueError(
+            f"{ENV} must be <point>:<n> with a point among {', '.join(POINTS)}, not {raw!r}"
+        )
     return point, int(n)
 
 
@@ -78,7 +80,9 @@ class CrashCollector(NullCollector):
     def __init__(self) -> None:
         self.step = ""
 
-    def update(self, name: str, inc: int = 1, total: int | None = None, *args: Any, **kwargs: Any) -> None:
+    def update(
+        self, name: str, inc: int = 1, total: int | None = None, *args: Any, **kwargs: Any
+    ) -> None:
         if self.step.startswith("Normalize") and inc:
             reached("normalize.progress")
         elif self.step.startswith("Load") and name == "Jobs" and inc and total is None:

@@ -28,6 +28,7 @@ import pandas  # noqa: F401  (imported up front: first imports racing in extract
 import pyarrow  # noqa: F401
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.providers.toml import TomlProviderReadException
+from dlt.common.schema.exceptions import DataValidationError
 
 import warehouse
 from pipelines import config, crashpoints, report
@@ -77,7 +78,7 @@ def is_permanent(exc: BaseException) -> bool:
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
-        if isinstance(cur, permanent) or isinstance(cur, SyncFailed) and not cur.retryable:
+        if isinstance(cur, (*permanent, DataValidationError)) or isinstance(cur, SyncFailed) and not cur.retryable:
             return True
         if isinstance(cur, TransientError) and cur.unreachable:
             return True
@@ -176,6 +177,15 @@ def explain(vendor: str, exc: BaseException) -> str:
             return f"{vendor} is not configured: set {names} (in the environment or in .dlt/secrets.toml)."
         if isinstance(cur, TomlProviderReadException):
             return config.toml_problem(cur.file_name, cur.full_paths)
+        if isinstance(cur, DataValidationError):
+            what = f"column {cur.column_name}" if cur.column_name else "its columns"
+            return (
+                f"{vendor}: the load would change the {cur.schema_entity} of raw table "
+                f"{config.dataset(vendor)}.{cur.table_name} ({what}), which its schema contract refuses: "
+                "if a new ledgerline version changed the table on purpose, run `dlt pipeline --pipelines-dir "
+                f"{config.pipelines_dir()} {pipeline_name(vendor)} drop-pending-packages`, then "
+                f"`ledgerline sync --source {vendor} --full-refresh` (docs/guarantees.md)."
+            )
         cur = cur.__cause__ or cur.__context__
     return f"{vendor} sync failed: {type(exc).__name__}: {exc}".splitlines()[0][:300]
 
