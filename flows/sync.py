@@ -58,7 +58,13 @@ def extract_task(vendor: str, full_refresh: bool = False, workers: int = 8) -> d
     return out
 
 
-@task(name="load", retries=3, retry_delay_seconds=2, task_run_name="load-{vendor}")
+@task(
+    name="load",
+    retries=3,
+    retry_delay_seconds=2,
+    retry_condition_fn=_worth_retrying,
+    task_run_name="load-{vendor}",
+)
 def load_task(vendor: str) -> dict[str, Any]:
     """Normalize and load the vendor's extracted package; a retry resumes the same package."""
     pipeline = sync_lib.make_pipeline(vendor)

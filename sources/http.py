@@ -214,7 +214,7 @@ class ApiClient:
         self.policy = policy or RetryPolicy()
         self.stats = stats or SyncStats(vendor)
         self.sleep = sleep
-        self._secrets = [v for v in headers.values() if v]
+        self._secrets = secrets_in(headers)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers=dict(headers),
@@ -311,6 +311,24 @@ class ApiClient:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+
+# Headers that carry no credential (their values are not scrubbed from messages).
+PLAIN_HEADERS = frozenset({"accept", "content-type", "user-agent", "x-site-id"})
+
+
+def secrets_in(headers: Mapping[str, str]) -> list[str]:
+    """The credentials in request headers, longest first: each value, and the token of an
+    ``Authorization: <scheme> <token>`` value on its own (a vendor may echo the bare token)."""
+    found: set[str] = set()
+    for name, value in headers.items():
+        if not value or name.lower() in PLAIN_HEADERS:
+            continue
+        found.add(value)
+        scheme, _, token = value.partition(" ")
+        if token.strip() and scheme.isalpha():
+            found.add(token.strip())
+    return sorted(found, key=len, reverse=True)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -229,6 +229,9 @@ _EXAMPLE_CHARS = 200
 # one by one), when at least this many records of a page, and at least half of them, show it.
 DRIFT_MIN_RECORDS = 3
 DRIFT_MIN_SHARE = 0.5
+# JSON types are checked on this many records of a page, evenly spaced (a vendor's new schema
+# shows on every record; keys are compared on every record, which costs next to nothing).
+DRIFT_TYPE_SAMPLE = 8
 
 
 def json_type(value: Any) -> str:
@@ -329,11 +332,11 @@ class Table:
         found: dict[tuple[str, str, str], SchemaChange] = {}
         counts: dict[tuple[str, str, str], int] = {}
         conforming: Any = None  # the last key set found complete and without extra keys
-        n = 0
-        for rec in records:
-            if not isinstance(rec, dict):
-                continue
-            n += 1
+        records = [r for r in records if isinstance(r, dict)]
+        n = len(records)
+        step = max(1, n // DRIFT_TYPE_SAMPLE)
+        sampled = len(range(0, n, step))
+        for i, rec in enumerate(records):
             rid = rec.get(id_key)
             rid = rid if isinstance(rid, str) else None
             if conforming is None or rec.keys() != conforming:
@@ -347,6 +350,8 @@ class Table:
                         self._note(found, endpoint, key, "missing", self._wire[key][0], "absent", col, rid, None, counts)
                 if clean:
                     conforming = rec.keys()
+            if i % step:
+                continue
             for key, value in rec.items():
                 if value is None:
                     continue
@@ -356,8 +361,10 @@ class Table:
                 seen = _JSON_TYPES.get(type(value)) or json_type(value)
                 if seen not in spec[0]:
                     self._note(found, endpoint, key, "type_changed", spec[0], seen, spec[1], rid, value, counts)
-        least = max(DRIFT_MIN_RECORDS, DRIFT_MIN_SHARE * n)
-        return [c for k, c in found.items() if counts[k] >= least]
+        def least(change: str) -> float:
+            return max(DRIFT_MIN_RECORDS, DRIFT_MIN_SHARE * (sampled if change == "type_changed" else n))
+
+        return [c for k, c in found.items() if counts[k] >= least(k[1])]
 
     @staticmethod
     def _note(

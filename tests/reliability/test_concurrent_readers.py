@@ -61,9 +61,12 @@ print(json.dumps({"queries": n, "held": seen["build"], "fresh": latest}), flush=
 
 HOLDER = """
 import sys, time, duckdb
+from pathlib import Path
 con = duckdb.connect(sys.argv[1], read_only=True)  # the main file, not warehouse.connect()
 print("holding", flush=True)
-time.sleep(float(sys.argv[2]))
+release, deadline = Path(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+while not release.exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
 con.close()
 """
 
@@ -147,24 +150,51 @@ def test_an_analyst_holding_the_published_copy_neither_blocks_nor_sees_a_sync(
 
 
 @pytest.mark.timeout(300)
-def test_the_main_file_held_open_makes_the_sync_wait_then_go_on(synced: Synced) -> None:
-    holder = spawn(HOLDER, str(synced.home / config.WAREHOUSE_FILE), "12", env=synced.env)
+def test_the_main_file_held_open_makes_the_sync_wait_then_go_on(
+    synced: Synced, tmp_path: Path
+) -> None:
+    release = tmp_path / "release"
+    holder = spawn(
+        HOLDER, str(synced.home / config.WAREHOUSE_FILE), str(release), "240", env=synced.env
+    )
+    log = tmp_path / "sync.err"
     try:
         assert wait_for_line(holder).strip() == "holding"
         synced.sandbox.advance(1)
-        result = synced.sync(LEDGERLINE_LOCK_TIMEOUT="120")
+        args = ["sync", "--as-of", synced.sandbox.world.clock.isoformat()]
+        with log.open("w") as err:
+            sync = subprocess.Popen(
+                [sys.executable, "-m", "pipelines.cli", *args],
+                env={**synced.env, "LEDGERLINE_LOCK_TIMEOUT": "120"},
+                cwd=str(ROOT),
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+            deadline = time.monotonic() + 150
+            while "held open by" not in log.read_text() and sync.poll() is None:
+                assert time.monotonic() < deadline, "the sync never said it was waiting"
+                time.sleep(0.1)
+            assert sync.poll() is None, f"the sync did not wait: {log.read_text()[-2000:]}"
+            time.sleep(1)  # it keeps waiting while the file is held...
+            assert sync.poll() is None
+            release.touch()  # ...and goes on once it is released
+            assert sync.wait(timeout=200) == 0, log.read_text()[-3000:]
     finally:
+        release.touch()
         holder.wait(timeout=60)
-    assert result.returncode == 0, result.stderr[-3000:]
-    said = " ".join(result.stderr.split())
+    said = " ".join(log.read_text().split())
     assert f"held open by PID {holder.pid}: waiting up to 120 s" in said, said[-2000:]
     assert "warehouse.connect()" in said
+    published = snapshot(synced.home / "published" / config.WAREHOUSE_FILE, schemas=("core",))
+    assert published["core.parameters"].rows[0][0] == synced.sandbox.world.clock
 
 
 @pytest.mark.timeout(300)
 def test_the_main_file_held_too_long_fails_the_sync_in_one_sentence(synced: Synced) -> None:
     before = snapshot(synced.home / config.WAREHOUSE_FILE)
-    holder = spawn(HOLDER, str(synced.home / config.WAREHOUSE_FILE), "600", env=synced.env)
+    holder = spawn(
+        HOLDER, str(synced.home / config.WAREHOUSE_FILE), "/nonexistent", "600", env=synced.env
+    )
     try:
         assert wait_for_line(holder).strip() == "holding"
         synced.sandbox.advance(1)

@@ -171,3 +171,38 @@ def test_the_search_finds_a_planted_secret(tmp_path: Path) -> None:
     assert any("a.gz (gunzipped)" in f for f in found)
     assert any("b.parquet (decoded)" in f for f in found)
     assert any("main.t.v" in f for f in found)
+
+
+@pytest.mark.parametrize(
+    ("headers", "secret"),
+    [
+        ({"Authorization": f"Bearer {CANARY.hoursmith_token}"}, CANARY.hoursmith_token),
+        ({"X-API-Key": CANARY.baloom_api_key}, CANARY.baloom_api_key),
+        (
+            {"X-APP-ID": CANARY.wuro_app_id, "X-APP-SECRET": CANARY.wuro_app_secret},
+            CANARY.wuro_app_secret,
+        ),
+    ],
+)
+def test_a_vendor_echoing_the_credential_does_not_put_it_in_the_error(
+    headers: dict[str, str], secret: str
+) -> None:
+    import httpx
+
+    from sources.http import ApiClient, SourceError
+
+    client = ApiClient(
+        "hoursmith",
+        "http://vendor.test",
+        {**headers, "Accept": "application/json"},
+        credential_hint="X",
+    )
+    echo = f'{{"error": {{"code": "bad_request", "message": "token {secret} is not valid here"}}}}'
+    client._http = httpx.Client(
+        base_url="http://vendor.test",
+        transport=httpx.MockTransport(lambda req: httpx.Response(400, text=echo)),
+    )
+    with pytest.raises(SourceError) as info:
+        client.get("/invoices")
+    assert leaks(str(info.value)) == [] and secret not in str(info.value)
+    assert "***" in str(info.value)
