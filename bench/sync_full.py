@@ -9,7 +9,13 @@
 Rows are the top-level records the list endpoints return (the same count for all three).
 Goals (issue 3): ledgerline >= 50% of the floor's rows/s, and >= 20x dlt rest_api's.
 
-Usage: ``python -m bench.sync_full [--scale 100000] [--skip-dlt] [--dlt-scale N]``.
+Then, on the same sandbox and warehouse, the clock advances one day and ledgerline runs an
+**incremental** sync (goal: under 10% of the full sync's time); and a second sandbox at a tenth
+of the scale gives the **peak memory** of the same full sync on a tenth of the data (goal:
+10x the data raises peak RSS by less than 1.5x).
+
+Usage: ``python -m bench.sync_full [--scale 100000] [--skip-dlt] [--dlt-vendors a,b]
+[--memory-scale N]``.
 """
 
 from __future__ import annotations
@@ -157,8 +163,11 @@ def ledgerline(env: dict[str, str], home: Path) -> dict[str, Any]:
         " 'tables': {r.vendor: r.stats.tables for r in res},"
         " 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
+    # the sandbox serves Hoursmith without rate limits here, as the floor assumes: tell the
+    # client its plan has none (it still obeys X-RateLimit-* headers and 429s)
+    limits = {"SOURCES__HOURSMITH__PLAN_LIMITS": "[]"}
     out = subprocess.run(
-        [sys.executable, "-c", code], env={**os.environ, **env, "LEDGERLINE_HOME": str(home)},
+        [sys.executable, "-c", code], env={**os.environ, **env, **limits, "LEDGERLINE_HOME": str(home)},
         capture_output=True, text=True, check=True,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -245,11 +254,15 @@ def main() -> dict[str, Any]:
     ap.add_argument("--scale", type=int, default=100_000)
     ap.add_argument("--skip-dlt", action="store_true")
     ap.add_argument("--dlt-vendors", default=",".join(VENDORS), help="vendors to run through dlt rest_api")
+    ap.add_argument("--memory-scale", type=int, default=None,
+                    help="scale of the smaller run for the peak-memory ratio (default: a tenth; 0 skips)")
     args = ap.parse_args()
+    if args.memory_scale is None:
+        args.memory_scale = args.scale // 10
     work = Path(tempfile.mkdtemp(prefix="ledgerline-bench-"))
     result: dict[str, Any] = {"scale": args.scale, "workers": WORKERS}
     try:
-        with sandbox_process(args.scale) as (_admin, env, _pid):
+        with sandbox_process(args.scale) as (admin, env, _pid):
             for k, v in env.items():
                 os.environ[k] = v
             t0 = time.perf_counter()
@@ -266,6 +279,14 @@ def main() -> dict[str, Any]:
                 "peak_rss_mb": round(ours["peak_rss_mb"]),
             }
             result["ledgerline_vs_floor"] = round(result["ledgerline"]["rows_per_s"] / result["floor"]["rows_per_s"], 3)
+            httpx.post(f"{admin}/clock/advance", params={"days": 1}, timeout=600).raise_for_status()
+            inc = ledgerline(env, work / "home")
+            result["incremental"] = {
+                "seconds": round(inc["seconds"], 2),
+                "requests": inc["requests"],
+                "rows": top_level_rows(inc["tables"]),
+                "share_of_full": round(inc["seconds"] / ours["seconds"], 3),
+            }
             if not args.skip_dlt:
                 vendors = args.dlt_vendors.split(",")
                 plain = dlt_plain(env, work, vendors)
@@ -278,6 +299,15 @@ def main() -> dict[str, Any]:
                 result["ledgerline_vs_dlt_rest_api"] = round(
                     result["ledgerline"]["rows_per_s"] / result["dlt_rest_api"]["rows_per_s"], 1
                 )
+        if args.memory_scale:
+            with sandbox_process(args.memory_scale) as (_admin, env, _pid):
+                small = ledgerline(env, work / "small")
+            result["memory"] = {
+                "small_scale": args.memory_scale,
+                "small_peak_rss_mb": round(small["peak_rss_mb"]),
+                "peak_rss_mb": result["ledgerline"]["peak_rss_mb"],
+                "ratio": round(ours["peak_rss_mb"] / small["peak_rss_mb"], 2),
+            }
     finally:
         shutil.rmtree(work, ignore_errors=True)
     record(f"sync_full_{args.scale}", result)

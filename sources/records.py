@@ -516,6 +516,11 @@ def _fast_array(col: Col, values: list[Any], typ: pa.DataType) -> pa.Array:
     kind = col.kind
     try:
         if kind == "str":
+            if any(type(v) is not str for v in values if v is not None):
+                # an integer is read as its text (as to_str does); anything else needs the slow path
+                if any(type(v) is not int for v in values if v is not None):
+                    raise _Slow
+                values = [None if v is None else str(v) for v in values]
             arr = pa.array(values, pa.string())
         elif kind == "int":
             if any(v is not None and type(v) is not int for v in values):

@@ -98,7 +98,8 @@ def hoursmith_source(
         token: The API token (``hsk_...``).
         full_reconcile_days: How often a run reads everything (and flags hard deletes).
         plan_limits: The plan's ``(requests, seconds)`` windows the client keeps under
-            (default :data:`settings.PLAN_LIMITS`, the Studio plan's).
+            (default :data:`settings.PLAN_LIMITS`, the Studio plan's); an empty list for a
+            plan without limits (``X-RateLimit-*`` headers and 429s are still obeyed).
         page_limit: Records per page (at most 200).
         workers: Unused: cursor pages are read one after another.
         full_refresh: Read everything on this run.
@@ -106,7 +107,8 @@ def hoursmith_source(
         reader: Read access to the warehouse.
         dataset: The warehouse dataset of this source.
     """
-    client = helpers.make_client(base_url, token, stats, plan_limits or settings.PLAN_LIMITS)
+    limits = settings.PLAN_LIMITS if plan_limits is None else plan_limits
+    client = helpers.make_client(base_url, token, stats, limits)
     # a small first request: fails fast on a bad token and reads the vendor's clock
     probe = client.get(settings.ENDPOINTS["clients"], {settings.LIMIT_PARAM: 1})
     assert probe is not None
