@@ -155,13 +155,16 @@ def floor(env: dict[str, str], db: Path) -> dict[str, Any]:
 def ledgerline(env: dict[str, str], home: Path) -> dict[str, Any]:
     """Run ``ledgerline``'s sync in its own process (peak memory is its own)."""
     code = (
-        "import json, time, resource\n"
+        "import json, time\n"
         "from pipelines.sync import sync\n"
         "t0 = time.perf_counter(); res = sync(); s = time.perf_counter() - t0\n"
         "print(json.dumps({'seconds': s, 'errors': [r.error for r in res if r.error],"
         " 'requests': sum(r.stats.requests for r in res),"
         " 'tables': {r.vendor: r.stats.tables for r in res},"
-        " 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        " 'vendors': {r.vendor: {'seconds': round(r.seconds, 2), 'requests': r.stats.requests,"
+        " 'rows': sum(r.stats.tables.values())} for r in res},"
+        # VmHWM, not ru_maxrss: the latter survives exec and would report the bench's own peak
+        " 'peak_rss_mb': int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]) / 1024}))\n"
     )
     # the sandbox serves Hoursmith without rate limits here, as the floor assumes: tell the
     # client its plan has none (it still obeys X-RateLimit-* headers and 429s)
@@ -277,6 +280,7 @@ def main() -> dict[str, Any]:
                 "rows_per_s": round(rows / ours["seconds"]),
                 "requests": ours["requests"],
                 "peak_rss_mb": round(ours["peak_rss_mb"]),
+                "vendors": ours["vendors"],
             }
             result["ledgerline_vs_floor"] = round(result["ledgerline"]["rows_per_s"] / result["floor"]["rows_per_s"], 3)
             httpx.post(f"{admin}/clock/advance", params={"days": 1}, timeout=600).raise_for_status()
@@ -286,6 +290,7 @@ def main() -> dict[str, Any]:
                 "requests": inc["requests"],
                 "rows": top_level_rows(inc["tables"]),
                 "share_of_full": round(inc["seconds"] / ours["seconds"], 3),
+                "vendors": inc["vendors"],
             }
             if not args.skip_dlt:
                 vendors = args.dlt_vendors.split(",")

@@ -14,22 +14,25 @@ crash before the load finishes leaves the package pending, and the next run load
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+import duckdb
 import pandas  # noqa: F401  (imported up front: first imports racing in extract threads fail)
 import pyarrow  # noqa: F401
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.schema.exceptions import DataValidationError
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 import warehouse
@@ -140,8 +143,15 @@ class Reader:
     """Read access to what the warehouse already holds, for a source's lookups.
 
     Bound to its pipeline once that exists (a first run creates it only after the source has
-    been built); before that, and before the first load, there is nothing to read.
+    been built); before that, and before the first load, there is nothing to read. Lookups of
+    all vendors share one connection to the warehouse, opened by the first and closed when the
+    last extract is done (:meth:`session`): a lookup costs milliseconds and never waits for
+    another vendor's load (DuckDB reads a committed snapshot).
     """
+
+    _con: duckdb.DuckDBPyConnection | None = None
+    _users = 0
+    _lock = threading.Lock()
 
     def __init__(self, pipeline: dlt.Pipeline | None = None) -> None:
         self.pipeline = pipeline
@@ -149,19 +159,48 @@ class Reader:
     def __call__(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         if self.pipeline is None or not config.warehouse_path().exists():
             return []
-        with LOAD_LOCK:
-            try:
-                return self._query(sql, params)
-            except Exception as exc:
-                if warehouse.lock_holder(exc) is None:
-                    raise
-            warehouse.wait_for_write_access()  # another process holds the file: wait, bounded
+        try:
             return self._query(sql, params)
+        except duckdb.CatalogException as exc:
+            raise DatabaseUndefinedRelation(exc) from None
+        except Exception as exc:
+            if warehouse.lock_holder(exc) is None:
+                raise
+        with LOAD_LOCK:
+            warehouse.wait_for_write_access()  # another process holds the file: wait, bounded
+        return self._query(sql, params)
+
+    @classmethod
+    @contextlib.contextmanager
+    def session(cls) -> Iterator[None]:
+        """Keep the shared connection for the extracts running inside (closed by the last)."""
+        with cls._lock:
+            cls._users += 1
+        try:
+            yield
+        finally:
+            with cls._lock:
+                cls._users -= 1
+                if cls._users == 0 and cls._con is not None:
+                    cls._con.close()
+                    cls._con = None
+
+    @classmethod
+    def _cursor(cls) -> duckdb.DuckDBPyConnection:
+        with cls._lock:
+            if cls._con is None:
+                # opened as dlt opens it: one process shares one DuckDB instance per file
+                con = duckdb.connect(str(config.warehouse_path()))
+                con.execute("set TimeZone = 'UTC'")
+                cls._con = con
+            return cls._con.cursor()
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        assert self.pipeline is not None
-        with self.pipeline.sql_client() as client, client.execute_query(sql, *params) as cur:
-            return list(cur.fetchall())
+        cur = self._cursor()
+        try:
+            return cur.execute(sql, list(params)).fetchall()
+        finally:
+            cur.close()
 
 
 def reader_for(pipeline: dlt.Pipeline) -> Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]:
@@ -235,10 +274,11 @@ def extract(
     built, so a configuration or network problem writes nothing.
     """
     reader = Reader(pipeline)
-    source = build_source(vendor, stats, full_refresh, workers, reader)
-    if pipeline is None:
-        pipeline = reader.pipeline = make_pipeline(vendor)
-    pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT)
+    with Reader.session():
+        source = build_source(vendor, stats, full_refresh, workers, reader)
+        if pipeline is None:
+            pipeline = reader.pipeline = make_pipeline(vendor)
+        pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT)
     return pipeline
 
 

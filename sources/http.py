@@ -79,6 +79,7 @@ class SyncStats:
     requests: int = 0
     pages: int = 0
     rows: int = 0
+    unchanged: int = 0  # records read again exactly as the warehouse holds them (not loaded)
     rejected: int = 0
     retries: int = 0
     waited: float = 0.0  # seconds spent waiting on rate limits and backoff
@@ -107,6 +108,7 @@ class SyncStats:
             "requests": self.requests,
             "pages": self.pages,
             "rows": self.rows,
+            "unchanged": self.unchanged,
             "rejected": self.rejected,
             "retries": self.retries,
             "waited_s": round(self.waited, 2),

@@ -279,8 +279,11 @@ class Table:
     cols: Sequence[Col]
     # Columns added by the source after conversion (for example a parent key).
     extra: dict[str, pa.DataType] = field(default_factory=dict)
-    # Add a ``row_hash`` of the business columns (scd2 row versions).
+    # Add a ``row_hash`` of the record as sent, and keep history (scd2 row versions).
     row_hash: bool = False
+    # Add a ``row_hash`` without history (a merge table): a record read again unchanged is
+    # then skipped, as for history tables (see ``SyncContext.fingerprints``).
+    hashed: bool = False
     # Wire keys the source reads besides the columns (nested lists for child tables, fields
     # read by ``extra``): part of the contract, so not reported as added.
     known: frozenset[str] = frozenset()
@@ -293,7 +296,7 @@ class Table:
         fields = [pa.field(c.name, KINDS[c.kind][1], nullable=not c.required) for c in self.cols]
         # extra columns are keys the source itself fills in: never null
         fields += [pa.field(n, t, nullable=False) for n, t in self.extra.items()]
-        if self.row_hash:
+        if self.stores_hash:
             fields.append(pa.field("row_hash", pa.string(), nullable=False))
         self.schema = pa.schema(fields)
         # the wire contract: expected JSON type per top-level key, and keys every record has
@@ -320,9 +323,14 @@ class Table:
     def hints(self) -> dict[str, dict[str, Any]]:
         """dlt column hints so empty loads and schema evolution keep exact types."""
         out = {c.name: dict(KINDS[c.kind][2], nullable=not c.required) for c in self.cols}
-        if self.row_hash:
+        if self.stores_hash:
             out["row_hash"] = {"data_type": "text"}
         return out
+
+    @property
+    def stores_hash(self) -> bool:
+        """Whether rows carry the ``row_hash`` of the record as sent."""
+        return self.row_hash or self.hashed
 
     def drift(self, records: Iterable[Any], endpoint: str, id_key: str = "id") -> list[SchemaChange]:
         """How the records of one page differ from the contract: one :class:`SchemaChange` per
@@ -433,7 +441,7 @@ class Table:
             except (Invalid, InvalidOperation, KeyError, TypeError):
                 raise _Slow from None
             arrays += [pa.array([a.get(n) for a in added], type=t) for n, t in self.extra.items()]
-        if self.row_hash:
+        if self.stores_hash:
             arrays.append(pa.array([record_hash(r) for r in records], type=pa.string()))
         return pa.Table.from_arrays(arrays, schema=self.schema), [], records
 
@@ -478,11 +486,11 @@ class Table:
                 columns[i].append(v)
             for n in extras:
                 extras[n].append(added.get(n))
-            if self.row_hash:
+            if self.stores_hash:
                 hashes.append(record_hash(rec))
         arrays = [pa.array(columns[i], type=self.schema.field(i).type) for i in range(len(cols))]
         arrays += [pa.array(extras[n], type=t) for n, t in self.extra.items()]
-        if self.row_hash:
+        if self.stores_hash:
             arrays.append(pa.array(hashes, type=pa.string()))
         return pa.Table.from_arrays(arrays, schema=self.schema), rejected, kept
 

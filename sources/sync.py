@@ -28,6 +28,7 @@ from sources.records import (
     SchemaChange,
     Table,
     change_key,
+    record_hash,
     rejected_table,
     schema_changes_table,
 )
@@ -67,7 +68,11 @@ class SyncContext:
     # schema changes: those this run reported, and those the warehouse holds (read lazily)
     reported: set[str] = field(init=False, default_factory=set)
     known_changes: dict[str, tuple[Any, ...]] | None = field(init=False, default=None)
+    # re-load records read again unchanged (``--full-refresh``); otherwise they are skipped
+    refresh: bool = False
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+    _fingerprints: dict[str, dict[str, str]] = field(init=False, default_factory=dict, repr=False)
+    _fingerprint_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.stats = self.client.stats
@@ -83,6 +88,41 @@ class SyncContext:
             return []
         # anything else (a warehouse held open by another process, say) fails the run: reading
         # nothing would silently skip the re-reads and delete checks that depend on it
+
+
+    def fingerprints(self, table: Table) -> dict[str, str]:
+        """The stored version (``row_hash``) of each current, live record of ``table``.
+
+        A record read again with the same hash is the version the warehouse holds: it is not
+        converted or loaded again, so a rescan costs requests, not loads. Empty on a first run,
+        for tables without a ``row_hash``, and with ``refresh`` (which re-loads everything).
+        """
+        if self.refresh or not table.stores_hash:
+            return {}
+        with self._fingerprint_lock:
+            found = self._fingerprints.get(table.name)
+            if found is None:
+                key = table.cols[0].name
+                cond = f"not coalesce({DELETED_UPSTREAM}, false)"
+                if table.row_hash:
+                    cond += " and _dlt_valid_to is null"
+                found = dict(self.known(table.name, f'"{key}", row_hash', cond))
+                self._fingerprints[table.name] = found
+            return found
+
+
+def unchanged(items: list[Any], id_key: str, known: dict[str, str]) -> tuple[list[Any], list[str]]:
+    """Split a page into the records to load and the ids of those the warehouse holds as sent."""
+    fresh: list[Any] = []
+    same: list[str] = []
+    for it in items:
+        rid = it.get(id_key) if isinstance(it, dict) else None
+        stored = known.get(rid) if isinstance(rid, str) else None
+        if stored is not None and stored == record_hash(it):
+            same.append(rid)
+        else:
+            fresh.append(it)
+    return fresh, same
 
 
 def is_due(last_full: str | None, observed_at: datetime, every_days: float) -> bool:
@@ -224,7 +264,7 @@ def tombstones(
     log.info("%s: %d %s no longer returned by the vendor: flagged deleted", ctx.vendor, len(gone), table.name)
     arrays = [pa.array([r[i] for r in gone], f.type) for i, f in enumerate(fields)]
     arrow = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
-    if table.row_hash:
+    if table.stores_hash:
         digest = [hashlib.blake2b(repr((*r, "deleted")).encode(), digest_size=12).hexdigest() for r in gone]
         arrow = arrow.append_column(pa.field("row_hash", pa.string(), nullable=False), pa.array(digest, pa.string()))
     ctx.stats.add_rows(f"{table.name} (deleted)", len(gone))
@@ -505,6 +545,14 @@ def emit_page(
                 dedupe.add(rid)
             fresh.append(it)
         items = fresh
+    known = ctx.fingerprints(table)
+    if known:
+        items, same = unchanged(items, id_key, known)
+        if seen is not None:
+            seen.update(same)  # still listed: neither a leaver nor a delete
+        ctx.stats.add(unchanged=len(same))
+        if not items:
+            return
     arrow, bad, kept = table.convert(items, endpoint, id_key=id_key, extra=extra)
     if seen is not None:
         if arrow.num_rows:

@@ -46,7 +46,10 @@ def baloom_source(
     client = make_client(base_url, api_key, stats, workers)
     probe = client.get(settings.ENDPOINTS["categories"], {settings.PAGE_PARAM: 1, settings.LIMIT_PARAM: 1})
     assert probe is not None and probe.served_at is not None
-    ctx = SyncContext(VENDOR, client, probe.served_at, full=True, read=reader or no_reader, workers=workers, dataset=dataset)
+    ctx = SyncContext(
+        VENDOR, client, probe.served_at, full=True, read=reader or no_reader, workers=workers, dataset=dataset,
+        refresh=full_refresh,
+    )
     observed = ctx.observed_at.isoformat()
 
     def entity(name: str, **extra_kwargs: Any) -> Iterator[Any]:

@@ -59,6 +59,7 @@ ORDERS = Table(
         *_TS,
     ),
     known=frozenset({"items"}),  # -> order_items
+    hashed=True,
 )
 
 ORDER_ITEMS = Table(
@@ -86,11 +87,13 @@ PRODUCTS = Table(
         ("is_active", "isActive", "bool"),
         *_TS,
     ),
+    hashed=True,
 )
 
 CATEGORIES = Table(
     "categories",
     _cols(("id", "id", "str", True), ("name", "name", "str"), ("parent_id", "parentId", "str"), *_TS),
+    hashed=True,
 )
 
 CUSTOMERS = Table(
@@ -105,6 +108,7 @@ CUSTOMERS = Table(
         ("country", "country", "str"),
         *_TS,
     ),
+    hashed=True,
 )
 
 TABLES = {t.name: t for t in (INVOICES, ORDERS, PRODUCTS, CATEGORIES, CUSTOMERS)}

@@ -118,6 +118,7 @@ def hoursmith_source(
         client,
         observed,
         full=full_refresh,
+        refresh=full_refresh,
         read=reader or no_reader,
         workers=workers,
         dataset=dataset,

@@ -64,6 +64,7 @@ CLIENTS = Table(
         Col("default_payment_terms", "defaultPaymentTerms", "int"),
         *_TS,
     ],
+    hashed=True,
 )
 
 TABLES = {t.name: t for t in (INVOICES, CLIENTS)}

@@ -209,6 +209,7 @@ def ibana_source(
         client,
         probe.served_at,
         full=full_refresh,
+        refresh=full_refresh,
         read=reader or no_reader,
         workers=workers,
         dataset=dataset,

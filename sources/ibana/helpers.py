@@ -175,6 +175,7 @@ COUNTERPARTIES = Table(
         Col("bank_country_code", ("bankAccount", "countryCode")),
         *_TS,
     ],
+    hashed=True,
 )
 
 TABLES = {

@@ -137,6 +137,7 @@ def katsu_source(
         client,
         probe.served_at,
         full=full_refresh,
+        refresh=full_refresh,
         read=reader or no_reader,
         workers=workers,
         dataset=dataset,

@@ -54,6 +54,7 @@ COUNTERPARTIES = Table(
         ("group_id", "groupId", "str"),
         ("created_at", "created", "timestamp"),
     ),
+    hashed=True,
 )
 
 PRODUCTS = Table(
@@ -69,6 +70,7 @@ PRODUCTS = Table(
         ("created_at", "createdAt", "timestamp"),
         ("updated_at", "updatedAt", "timestamp"),
     ),
+    hashed=True,
 )
 
 TABLES = {t.name: t for t in (INVOICES, COUNTERPARTIES, PRODUCTS)}

@@ -255,6 +255,7 @@ def wuro_source(
         client,
         observed,
         full=full_refresh,
+        refresh=full_refresh,
         read=reader or no_reader,
         workers=workers,
         dataset=dataset,

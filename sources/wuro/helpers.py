@@ -112,6 +112,7 @@ PAYMENTS = Table(
         Col("client_name", ("invoice", "client_name")),
     ],
     optional=frozenset({"mode"}),  # [doc] lists it on invoice payments, not always here
+    hashed=True,
 )
 
 CLIENTS = Table(
@@ -133,6 +134,7 @@ CLIENTS = Table(
         Col("state", "state"),
         *_TS,
     ],
+    hashed=True,
 )
 
 PRODUCTS = Table(
@@ -149,11 +151,13 @@ PRODUCTS = Table(
         Col("state", "state"),
         *_TS,
     ],
+    hashed=True,
 )
 
 PRODUCT_CATEGORIES = Table(
     "product_categories",
     [Col("id", "_id", required=True), Col("name", "name"), Col("state", "state"), *_TS],
+    hashed=True,
 )
 
 # Where each invoice's nested lists go: (wire key, table).
