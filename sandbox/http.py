@@ -3,6 +3,10 @@
 Hand-written rather than an ASGI stack because the sandbox must misbehave in ways a framework
 hides (connection resets, truncated bodies, wrong content types) and must serve pre-serialized
 pages faster than any client can read them. It only ever binds loopback addresses.
+
+It runs on uvloop when that is installed (a libuv event loop: vectored writes, less per-request
+overhead), else on asyncio's own loop; both serve the same bytes. A response's head and body go
+to the socket as two buffers of one write, so a large page is never copied to prepend its head.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sandbox.faults import Action, FaultPlan
 
+try:  # optional: the sandbox serves the same bytes without it, only slower
+    import uvloop
+except ImportError:  # pragma: no cover - uvloop is in the lock
+    uvloop = None  # type: ignore[assignment]
+
 log = logging.getLogger("ledgerline.sandbox")
+SMALL_BODY = 16 << 10  # bodies up to this size are sent joined to their head (one buffer)
 
 REASONS = {
     200: "OK", 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required",
@@ -78,14 +88,24 @@ def parse_request(head: bytes) -> Request:
             continue
         k, _, v = line.partition(":")
         headers[k.strip().lower()] = v.strip()
-    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and target.isprintable():
+        # origin-form, as every client sends: what urlsplit would return, without its cost
+        path, _, query = target.partition("#")[0].partition("?")
+    else:
+        parts = urlsplit(target)
+        path, query = parts.path, parts.query
     return Request(
         method=method.upper(),
         target=target,
-        path=unquote(parts.path),
-        query=parse_qs(parts.query, keep_blank_values=True),
+        path=unquote(path) if "%" in path else path,
+        query=parse_qs(query, keep_blank_values=True) if query else {},
         headers=headers,
     )
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A uvloop event loop when uvloop is installed, else asyncio's default one."""
+    return uvloop.new_event_loop() if uvloop is not None else asyncio.new_event_loop()
 
 
 def check_loopback(host: str) -> None:
@@ -144,7 +164,8 @@ class HttpServer:
                 try:
                     req = parse_request(head)
                 except ValueError:
-                    writer.write(self._encode(app.error(400, "Malformed request"), close=True))
+                    bad = app.error(400, "Malformed request")
+                    writer.write(self._head(bad, close=True) + bad.body)
                     return
                 length = int(req.headers.get("content-length", "0") or 0)
                 if length:
@@ -157,13 +178,18 @@ class HttpServer:
                     await asyncio.sleep(action.delay)
                 resp = self._respond(app, req, action)
                 close = req.headers.get("connection", "").lower() == "close"
-                data = self._encode(resp, close)
+                head_bytes = self._head(resp, close)
+                body = resp.body
                 if action.kind == "truncate":
-                    writer.write(data[: max(len(data) - len(resp.body) // 2 - 1, 1)])
+                    data = head_bytes + body
+                    writer.write(data[: max(len(data) - len(body) // 2 - 1, 1)])
                     await writer.drain()
                     writer.transport.abort()
                     return
-                writer.write(data)
+                if len(body) <= SMALL_BODY:
+                    writer.write(head_bytes + body)
+                else:
+                    writer.writelines((head_bytes, body))
                 if writer.transport.get_write_buffer_size() > 1 << 20:
                     await writer.drain()
                 if close:
@@ -193,7 +219,8 @@ class HttpServer:
             log.exception("sandbox %s failed on %s", app.name, req.target)
             return app.error(500, "Internal server error")
 
-    def _encode(self, resp: Response, close: bool = False) -> bytes:
+    def _head(self, resp: Response, close: bool = False) -> bytes:
+        """The status line and headers of ``resp``, through the blank line."""
         head = [
             f"HTTP/1.1 {resp.status} {REASONS.get(resp.status, 'Status')}",
             f"Content-Type: {resp.content_type}",
@@ -203,7 +230,11 @@ class HttpServer:
         head.extend(f"{k}: {v}" for k, v in resp.headers)
         if close:
             head.append("Connection: close")
-        return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + resp.body
+        return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+
+    def _encode(self, resp: Response, close: bool = False) -> bytes:
+        """The whole response as bytes (head and body)."""
+        return self._head(resp, close) + resp.body
 
     # -- running
     def start_in_thread(self, ports: dict[str, int] | None = None) -> None:
@@ -212,7 +243,7 @@ class HttpServer:
         error: list[BaseException] = []
 
         def run() -> None:
-            loop = asyncio.new_event_loop()
+            loop = new_event_loop()
             self._loop = loop
             try:
                 loop.run_until_complete(self.start(ports))
@@ -244,17 +275,31 @@ class HttpServer:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
 
-    def serve_forever(self, ports: dict[str, int] | None = None, on_ready: Callable[[], None] | None = None) -> None:
-        """Run in the foreground until interrupted (``ledgerline sandbox serve``)."""
+    def serve_forever(
+        self,
+        ports: dict[str, int] | None = None,
+        on_ready: Callable[[], None] | None = None,
+        on_bound: Callable[[], None] | None = None,
+    ) -> None:
+        """Run in the foreground until interrupted (``ledgerline sandbox serve``).
+
+        ``on_bound`` runs once the ports are bound and before any request is answered (clients
+        that connect meanwhile wait in the listen backlog): the ports are held from the start.
+        """
 
         async def main() -> None:
             await self.start(ports)
+            if on_bound:
+                on_bound()
             if on_ready:
                 on_ready()
             await asyncio.gather(*(s.serve_forever() for s in self._servers))
 
-        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-            asyncio.run(main())
+        with (
+            contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError),
+            asyncio.Runner(loop_factory=new_event_loop) as runner,
+        ):
+            runner.run(main())
 
 
 def http_date(dt) -> str:  # type: ignore[no-untyped-def]

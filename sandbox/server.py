@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +26,7 @@ class Endpoint:
 
 
 class AdminApp:
-    """Sandbox control on its own port: clock, health. Not part of any vendor's API."""
+    """Sandbox control on its own port: clock, health, stats. Not part of any vendor's API."""
 
     name = ADMIN
 
@@ -38,6 +40,8 @@ class AdminApp:
         sb = self.sandbox
         if req.path == "/health":
             return Response(200, b'{"ok":true}')
+        if req.path == "/stats" and req.method == "GET":
+            return Response(200, orjson.dumps(sb.stats()))
         if req.path == "/clock" and req.method == "GET":
             return Response(200, orjson.dumps(sb.describe_clock()))
         if req.path == "/clock/advance" and req.method == "POST":
@@ -66,6 +70,9 @@ class Sandbox:
         fault_seed: Seed of the fault plan (default ``seed``): the same world under other faults.
         credentials: The credentials the emulators accept (default: derived from ``seed``).
         drift: Schema drifts applied to the records served (see :meth:`set_drift`).
+        warm: Render every record and build the usual listings before listening, and again
+            after the clock moves (see :meth:`warm`), so that no client's first pages pay for
+            it. Off, the same work happens lazily on the first request of each list.
     """
 
     def __init__(
@@ -80,9 +87,13 @@ class Sandbox:
         fault_seed: int | None = None,
         credentials: Credentials | None = None,
         drift: Iterable[Drift] = (),
+        warm: bool = True,
     ) -> None:
         self.seed = seed
         self.scale = scale
+        self.warm_on_start = warm
+        self.warm_seconds = 0.0  # wall time of the last :meth:`warm`
+        self._date: tuple[date, str] | None = None
         self.world = World(seed=seed, scale=scale, start=start)
         self.faults = FaultPlan(faults, seed if fault_seed is None else fault_seed, drift)
         self.credentials = credentials or Credentials.for_seed(seed)
@@ -93,19 +104,50 @@ class Sandbox:
                 kwargs["plan"] = hoursmith_plan
             self.apps[vendor] = cls(self.world, self.faults, self.credentials, **kwargs)
         self.admin = AdminApp(self)
-        self.server = HttpServer(
-            [*self.apps.values(), self.admin], self.faults, lambda: http_date(self.world.now), host
-        )
+        self.server = HttpServer([*self.apps.values(), self.admin], self.faults, self.date_header, host)
         self.host = host
 
     # -- lifecycle
     def start(self, port: int | None = None) -> Sandbox:
         """Start on a background thread; ``port`` is the admin port, vendors follow it."""
+        if self.warm_on_start:
+            self.warm()
+            gc.collect()  # the full collection the warm-up makes due, now rather than mid-request
         self.server.start_in_thread(self._ports(port))
         return self
 
     def serve_forever(self, port: int | None = None, on_ready: Any = None) -> None:
-        self.server.serve_forever(self._ports(port), on_ready)
+        """Serve in the foreground (``ledgerline sandbox serve``: a process of its own).
+
+        The ports are bound first and held while the emulators warm up; requests are answered
+        (and ``on_ready`` called) once they have.
+        """
+
+        def warm_up() -> None:
+            if self.warm_on_start:
+                self.warm()
+            # The world and the rendered records live as long as the process: keep the cyclic
+            # garbage collector from scanning them again (a full pass is a long pause at scale).
+            gc.collect()
+            gc.freeze()
+
+        self.server.serve_forever(self._ports(port), on_ready, on_bound=warm_up)
+
+    def warm(self) -> float:
+        """Build every emulator's record caches and usual listings now; returns the seconds."""
+        t0 = time.perf_counter()
+        with self.server.lock:
+            for app in self.apps.values():
+                app.warm()
+        self.warm_seconds = time.perf_counter() - t0
+        return self.warm_seconds
+
+    def date_header(self) -> str:
+        """The HTTP ``Date`` of every response: the sandbox instant (formatted once per day)."""
+        memo = self._date
+        if memo is None or memo[0] != self.world.clock:
+            memo = self._date = (self.world.clock, http_date(self.world.now))
+        return memo[1]
 
     def stop(self) -> None:
         self.server.stop()
@@ -156,6 +198,8 @@ class Sandbox:
             changed = self.world.advance(days)
             for vendor, app in self.apps.items():
                 app.refresh(changed[vendor])
+            if self.warm_on_start:
+                self.warm()
         return changed
 
     def set_drift(self, *drift: Drift) -> None:
@@ -164,6 +208,23 @@ class Sandbox:
             self.faults.drift = tuple(drift)
             for app in self.apps.values():
                 app.forget_all()
+            if self.warm_on_start:
+                self.warm()
+
+    def stats(self) -> dict[str, Any]:
+        """What the sandbox spent on start-up and holds in memory (``GET /stats`` on the admin port)."""
+        return {
+            "scale": self.scale,
+            "warm_seconds": round(self.warm_seconds, 3),
+            "vendors": {
+                v: {
+                    "records": len(app._cache),
+                    "pages_cached": len(app._pages),
+                    "page_cache_mb": round(app._page_bytes / 1e6, 1),
+                }
+                for v, app in self.apps.items()
+            },
+        }
 
     def describe_clock(self) -> dict[str, Any]:
         return {"clock": self.world.clock.isoformat(), "now": self.world.now.isoformat()}

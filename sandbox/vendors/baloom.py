@@ -11,6 +11,7 @@ from sandbox.world.model import Customer, Document, Order
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
+ENTITIES = ("products", "categories", "orders", "customers", "invoices")
 
 
 def baloom_status(doc: Document, today: Any) -> str:
@@ -25,9 +26,13 @@ def baloom_status(doc: Document, today: Any) -> str:
 
 class BaloomApp(VendorApp):
     name = "baloom"
+    vary = ("x-site-id",)
+    warm_targets = tuple(
+        t for e in ENTITIES for t in (f"/api/{e}?limit={MAX_LIMIT}", f"/api/{e}/-")
+    )
 
     def routes(self) -> None:
-        for entity in ("products", "categories", "orders", "customers", "invoices"):
+        for entity in ENTITIES:
             self.route(f"/api/{entity}", lambda req, e=entity: self.list(req, e))
             self.route(f"/api/{entity}/{{rid}}", lambda req, rid, e=entity: self.one(e, rid))
 
@@ -207,7 +212,7 @@ class BaloomApp(VendorApp):
         total = len(items)
         records = self.page_items(req, items, (page - 1) * limit, limit)
         meta = {"total": total, "page": page, "limit": limit, "totalPages": math.ceil(total / limit)}
-        body = b'{"data":' + self.join(records) + b',"meta":' + dumps(meta) + b"}"
+        body = self.envelope(b'{"data":', records, b',"meta":' + dumps(meta) + b"}")
         return Response(200, body)
 
     def _pairs(self, entity: str) -> list[tuple[str, bytes]]:

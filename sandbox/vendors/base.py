@@ -2,12 +2,18 @@
 
 Records are rendered once to JSON bytes and kept; a page is the concatenation of its records'
 bytes inside the vendor's envelope, so serving a page costs a slice and a join. After the clock
-moves, only the records the world reports as changed are rendered again.
+moves, only the records the world reports as changed are rendered again. Whole page bodies are
+kept too (an LRU bounded in bytes, emptied when the clock moves), so a page read again costs a
+dictionary look-up; :meth:`VendorApp.warm` renders every record and builds the usual listings
+before the sandbox listens, so no client pays for the first render.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,11 +28,13 @@ from sandbox.world.model import Customer, Document
 
 JSON = "application/json; charset=utf-8"
 DUPLICATE_OFFSET = 37  # a duplicated record shows again this many places later: on another page
+PAGE_CACHE_BYTES = 32 << 20  # whole response bodies kept per emulator (LRU, bytes of bodies)
 
 
 # ----------------------------------------------------------------------------- wire values
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)  # amounts, quantities and rates repeat a lot
 def num(cents: int) -> orjson.Fragment:
     """An exact JSON number for an amount in cents, written as JavaScript would (12.3, 12, 0.05)."""
     return orjson.Fragment(num_text(cents).encode())
@@ -83,6 +91,31 @@ def dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
 
 
+def builtin(obj: Any) -> Any:
+    """A subclass of a builtin type as the builtin (what orjson writes for it by default)."""
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, str):
+        return str(obj)
+    if isinstance(obj, dict):
+        return dict(obj)
+    if isinstance(obj, list):
+        return list(obj)
+    raise TypeError(f"cannot serialize {type(obj).__name__}")
+
+
+def envelope(head: bytes, records: list[bytes], tail: bytes) -> bytes:
+    """``head + "[" + records joined by "," + "]" + tail``, copying the records once.
+
+    ``records`` is a fresh list (a page slice); its first and last items are replaced.
+    """
+    if not records:
+        return head + b"[]" + tail
+    records[0] = head + b"[" + records[0]
+    records[-1] = records[-1] + b"]" + tail
+    return b",".join(records)
+
+
 # ----------------------------------------------------------------------------- credentials
 
 
@@ -125,6 +158,11 @@ class VendorApp:
 
     name = ""
     prefix = ""  # path prefix of the vendor's base URL (Wuro "/api/v3.2", Hoursmith "/api/v1")
+    # Request headers, besides the query, that change an answer (part of the page cache key).
+    vary: tuple[str, ...] = ()
+    # Targets (below ``prefix``) that :meth:`warm` requests: every list in the orders the
+    # contract defaults to and the sources use, and one single-object look-up per index.
+    warm_targets: tuple[str, ...] = ()
 
     def __init__(self, world: World, faults: FaultPlan, creds: Credentials) -> None:
         self.world = world
@@ -135,6 +173,9 @@ class VendorApp:
         self._lists: dict[str, list[tuple[str, bytes]]] = {}
         self._filtered: dict[tuple[Any, ...], list[tuple[str, bytes]]] = {}
         self._indexes: dict[str, dict[str, bytes]] = {}
+        self._pages: OrderedDict[tuple[Any, ...], tuple[int, bytes, str]] = OrderedDict()
+        self._page_bytes = 0
+        self.page_cache_bytes = PAGE_CACHE_BYTES
         self.routes()
 
     # -- to implement
@@ -157,6 +198,24 @@ class VendorApp:
     def handle(self, req: Request) -> Response:
         if not self.authorized(req):
             return self.error(401, "Unauthorized")
+        return self.dispatch(req)
+
+    def dispatch(self, req: Request) -> Response:
+        """Route an authorized request, answering a page read before from the page cache."""
+        key = None
+        if req.fault is None and req.method == "GET":
+            query = tuple(sorted((k, tuple(v)) for k, v in req.query.items()))
+            key = (req.path, query, *map(req.headers.get, self.vary))
+            hit = self._pages.get(key)
+            if hit is not None:
+                self._pages.move_to_end(key)
+                return Response(hit[0], hit[1], hit[2])
+        resp = self.route_request(req)
+        if key is not None and resp.status == 200 and not resp.headers:
+            self._remember(key, resp)
+        return resp
+
+    def route_request(self, req: Request) -> Response:
         path = req.path.rstrip("/") or "/"
         for pattern, handler in self._routes:
             m = pattern.fullmatch(path)
@@ -165,6 +224,41 @@ class VendorApp:
                     return self.error(405, "Method not allowed")
                 return handler(req, **m.groupdict())
         return self.error(404, "Not Found")
+
+    def _remember(self, key: tuple[Any, ...], resp: Response) -> None:
+        size = len(resp.body)
+        if size > self.page_cache_bytes // 8:
+            return
+        self._pages[key] = (resp.status, resp.body, resp.content_type)
+        self._page_bytes += size
+        while self._page_bytes > self.page_cache_bytes:
+            _, old = self._pages.popitem(last=False)
+            self._page_bytes -= len(old[1])
+
+    def forget_pages(self) -> None:
+        """Drop every cached response body (the data behind them changed)."""
+        self._pages.clear()
+        self._page_bytes = 0
+
+    def warm(self) -> None:
+        """Render every record and build the usual listings now, not on a client's first read.
+
+        Requests :attr:`warm_targets` as an authorized client would, through the same code (so
+        it builds exactly the caches those requests use); their answers are not kept. The
+        cyclic garbage collector is paused meanwhile: the renders allocate millions of
+        short-lived objects that reference counting frees, over a large long-lived world.
+        """
+        from sandbox.http import parse_request
+
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for target in self.warm_targets:
+                req = parse_request(f"GET {self.prefix}{target} HTTP/1.1\r\n\r\n".encode())
+                self.route_request(req)
+        finally:
+            if enabled:
+                gc.enable()
 
     def json(self, obj: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
         return Response(status, orjson.dumps(obj), JSON, headers or [])
@@ -182,9 +276,15 @@ class VendorApp:
                     obj = self.corrupt(fault, obj)
             if self.faults.drift:
                 obj = self.faults.reshape(self.name, kind, obj)
-            data = orjson.dumps(obj)
+            # orjson's bytes keep its whole output buffer (4 kB and up, whatever the record's
+            # size): a tight copy makes the record cache 5-10 times smaller
+            data = bytes(memoryview(self.encode(obj)))
             self._cache[key] = data
         return data
+
+    def encode(self, obj: Any) -> bytes:
+        """JSON bytes of one rendered record (vendors with their own amount types override)."""
+        return orjson.dumps(obj)
 
     def corrupt(self, fault: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Malform one rendered document record; vendors say which fields."""
@@ -240,6 +340,7 @@ class VendorApp:
         self._lists.clear()
         self._filtered.clear()
         self._indexes.clear()
+        self.forget_pages()
 
     # -- pagination
     @staticmethod
@@ -264,6 +365,10 @@ class VendorApp:
     @staticmethod
     def join(records: list[bytes]) -> bytes:
         return b"[" + b",".join(records) + b"]"
+
+    @staticmethod
+    def envelope(head: bytes, records: list[bytes], tail: bytes) -> bytes:
+        return envelope(head, records, tail)
 
     # -- shared lookups
     def customer_by_id(self) -> dict[str, Customer]:

@@ -26,7 +26,7 @@ import orjson
 from sandbox.faults import FaultPlan
 from sandbox.http import Request, Response
 from sandbox.ratelimit import RateLimiter
-from sandbox.vendors.base import Credentials, VendorApp, day_iso, dumps, money_str, ts_s
+from sandbox.vendors.base import Credentials, VendorApp, builtin, day_iso, dumps, money_str, ts_s
 from sandbox.vendors.wuro import BadRequest, Cents, in_range, parse_bound
 from sandbox.world import World
 from sandbox.world.books import HoursmithBooks
@@ -152,11 +152,26 @@ def hs_wire(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: money_str(v) if isinstance(v, Cents) else v for k, v in obj.items()}
 
 
+def _hs_default(obj: Any) -> Any:
+    """orjson's hook for subclasses of builtin types: Cents as money strings, others as orjson would."""
+    return money_str(obj) if isinstance(obj, Cents) else builtin(obj)
+
+
 class HoursmithApp(VendorApp):
     """The Hoursmith API v1 emulator, rate limited per token by plan."""
 
     name = "hoursmith"
     prefix = "/api/v1"
+    # the default order, the sources' full-scan and change orders, and both indexes
+    warm_targets = (
+        f"/invoices?limit={MAX_LIMIT}",
+        f"/invoices?sort=id&limit={MAX_LIMIT}",
+        f"/invoices?sort=-updatedAt&limit={MAX_LIMIT}",
+        "/invoices/-",
+        f"/clients?limit={MAX_LIMIT}",
+        f"/clients?sort=id&limit={MAX_LIMIT}",
+        "/clients/-",
+    )
 
     def __init__(
         self, world: World, faults: FaultPlan, creds: Credentials, plan: str = "studio"
@@ -294,8 +309,14 @@ class HoursmithApp(VendorApp):
             plain = render()
             self._values[key] = plain
             self._cache.pop(key, None)
-            return self.cached(kind, rid, lambda: hs_wire(plain), doc)
+            # Schema drift reshapes JSON-ready values, so it needs hs_wire() first; otherwise
+            # the encoder writes each Cents as it meets it.
+            render_wire = (lambda: hs_wire(plain)) if self.faults.drift else (lambda: plain)
+            return self.cached(kind, rid, render_wire, doc)
         return self._cache[key]
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(obj, default=_hs_default, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
 
     def _records(self, kind: str) -> list[tuple[str, bytes]]:
         if kind == "invoice":
@@ -416,13 +437,8 @@ class HoursmithApp(VendorApp):
         if start + limit < len(items) and page:
             last = page[-1]
             next_cursor = encode_cursor(sort, last[3], last[1])
-        body = (
-            b'{"data":'
-            + self.join([it[2] for it in page])
-            + b',"pagination":'
-            + dumps({"nextCursor": next_cursor, "limit": limit})
-            + b"}"
-        )
+        tail = b',"pagination":' + dumps({"nextCursor": next_cursor, "limit": limit}) + b"}"
+        body = self.envelope(b'{"data":', [it[2] for it in page], tail)
         return Response(200, body)
 
     def one(self, req: Request, kind: str, rid: str) -> Response:

@@ -43,6 +43,10 @@ LEDGER_OTHER = ("3200", "Wareneingang")
 USERS = (("Anna Becker", "ADMIN"), ("Jonas Wolff", "ACCOUNTANT"))
 FEATURES = ("SKONTO", "ACCOUNTS_RECEIVABLE", "DATEV_EXPORT")
 Pred = tuple[Any, Callable[[Document], bool]]  # (cache key part, test)
+SHARED_IDS = frozenset({"bank", "cost-center", "flag", "ledger", "user"})
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+# three base-36 digits per entry, least significant first: an id is 8 look-ups, not 24 divisions
+_B36_CHUNKS = [a + b + c for c in _B36 for b in _B36 for a in _B36]
 
 
 def supplier_status(doc: Document) -> str:
@@ -72,8 +76,15 @@ class IbanaApp(VendorApp):
 
     name = "ibana"
     prefix = ""
+    warm_targets = (
+        f"/v1/invoice?limit={MAX_LIMIT}",
+        "/v1/invoice/-",
+        f"/v1/accounts-receivable?limit={MAX_LIMIT}",
+        f"/v1/counterparty?limit={MAX_LIMIT}",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._shared_ids: dict[tuple[object, ...], str] = {}
         super().__init__(*args, **kwargs)
         books = self._books()
         self._since = ts_s(books.epoch())
@@ -107,13 +118,21 @@ class IbanaApp(VendorApp):
 
     def _id(self, *parts: object) -> str:
         """A cuid-like id that depends only on the seed and ``parts``."""
+        if parts[0] in SHARED_IDS:  # the same few objects embedded in many invoices
+            hit = self._shared_ids.get(parts)
+            if hit is None:
+                hit = self._shared_ids[parts] = self._make_id(parts)
+            return hit
+        return self._make_id(parts)
+
+    def _make_id(self, parts: tuple[object, ...]) -> str:
         text = "/".join(map(str, (self.world.seed, "ibana", *parts)))
         n = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "big")
-        chars = []
-        for _ in range(24):
-            n, r = divmod(n, 36)
-            chars.append("0123456789abcdefghijklmnopqrstuvwxyz"[r])
-        return "c" + "".join(chars)
+        chars = ["c"]
+        for _ in range(8):  # 24 base-36 digits, least significant first
+            n, r = divmod(n, 46656)
+            chars.append(_B36_CHUNKS[r])
+        return "".join(chars)
 
     def _int(self, *parts: object, below: int) -> int:
         return int(unit(self.world.seed, "ibana", *parts) * below)
@@ -395,7 +414,7 @@ class IbanaApp(VendorApp):
         n = len(items)
         records = self.page_items(req, items, (page - 1) * limit, limit)
         meta = {"total": n, "page": page, "limit": limit, "totalPages": math.ceil(n / limit)}
-        return Response(200, b'{"data":' + self.join(records) + b',"meta":' + dumps(meta) + b"}")
+        return Response(200, self.envelope(b'{"data":', records, b',"meta":' + dumps(meta) + b"}"))
 
     def _filtered_docs(self, endpoint: str, preds: list[Pred]) -> list[tuple[str, bytes]]:
         items = self.documents(endpoint)

@@ -60,6 +60,12 @@ class KatsuApp(VendorApp):
 
     name = "katsu"
     prefix = ""
+    warm_targets = (
+        f"/api/v1/Invoice/getAll?PageSize={MAX_PAGE_SIZE}",
+        f"/api/v1/Invoice/getbyId?InvoiceId={uuid.UUID(int=0)}",
+        f"/api/v1/Products?pageSize={MAX_PAGE_SIZE}",
+        f"/api/v1/Counterparties?PageSize={MAX_PAGE_SIZE}",
+    )
 
     def routes(self) -> None:
         """Register Katsu's four GET endpoints."""
@@ -194,7 +200,7 @@ class KatsuApp(VendorApp):
             "message": "",
             "errors": [],
         }
-        return Response(200, dumps(head)[:-1] + b',"data":' + self.join(records) + b"}")
+        return Response(200, self.envelope(dumps(head)[:-1] + b',"data":', records, b"}"))
 
     def list_invoices(self, req: Request) -> Response:
         """``GET /api/v1/Invoice/getAll`` with its seven filters."""

@@ -14,8 +14,10 @@ from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Any
 
+import orjson
+
 from sandbox.http import Request, Response
-from sandbox.vendors.base import VendorApp, day_ts, dumps, num, rate_text, ts_ms
+from sandbox.vendors.base import VendorApp, builtin, day_ts, dumps, num, rate_text, ts_ms
 from sandbox.world.books import WuroBooks
 from sandbox.world.model import Customer, Document, Line, Payment, Product
 
@@ -68,6 +70,16 @@ def wire(obj: Any) -> Any:
     if isinstance(obj, list):
         return [wire(v) for v in obj]
     return obj
+
+
+def _wire_default(obj: Any) -> Any:
+    """orjson's hook for subclasses of builtin types: what :func:`wire` and orjson make of them."""
+    return num(obj) if isinstance(obj, Cents) else builtin(obj)
+
+
+def dumps_wire(obj: Any) -> bytes:
+    """``orjson.dumps(wire(obj))`` in one pass: the encoder converts each Cents it meets."""
+    return orjson.dumps(obj, default=_wire_default, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
 
 
 def wuro_state(doc: Document, today: date) -> str:
@@ -137,6 +149,12 @@ class WuroApp(VendorApp):
 
     name = "wuro"
     prefix = "/api/v3.2"
+    # the contract's default orders, and the unique-key order the sources page in
+    warm_targets = tuple(
+        f"{path}?{sort}limit={MAX_LIMIT}"
+        for path in ("/invoices", "/invoices/payments", "/clients", "/products")
+        for sort in ("", "sort=_id:1&")
+    ) + ("/invoice/-",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._scalars: dict[tuple[str, str], dict[str, Any]] = {}
@@ -200,25 +218,35 @@ class WuroApp(VendorApp):
             scal = {k: v for k, v in plain.items() if not isinstance(v, list | dict)}
             self._scalars[key] = scal
             self._cache.pop(key, None)
-            return rid, self.cached(kind, rid, lambda: wire(plain), doc), scal
+            # Schema drift reshapes JSON-ready values (exact numbers), so it needs wire() first;
+            # otherwise the encoder writes each Cents as it meets it.
+            render_wire = (lambda: wire(plain)) if self.faults.drift else (lambda: plain)
+            return rid, self.cached(kind, rid, render_wire, doc), scal
         return rid, self._cache[key], scal
 
+    def encode(self, obj: Any) -> bytes:
+        return dumps_wire(obj)
+
     def render_invoice(self, doc: Document) -> dict[str, Any]:
-        """The invoice as ``GET /invoice/{uid}`` shows it (seed 003), amounts as Cents."""
+        """The invoice as ``GET /invoice/{uid}`` shows it (seed 003).
+
+        Top-level amounts are :class:`Cents` (sortable, filterable scalars); nested ones are
+        already exact JSON numbers.
+        """
         books = self._books()
         c, party = doc.customer, doc.customer.party
         products, methods = self._catalog()
         return {
             "_id": doc.id,
             "VATRates": [
-                {"amount": Cents(vat), "rate": rate_text(rate), "total": Cents(base)}
+                {"amount": num(vat), "rate": rate_text(rate), "total": num(base)}
                 for rate, (base, vat) in doc.vat_by_rate.items()
             ],
             "acomptes": [
                 {
                     "_id": adv.id,
-                    "amount": Cents(adv.gross),
-                    "amount_ht": Cents(adv.net),
+                    "amount": num(adv.gross),
+                    "amount_ht": num(adv.net),
                     "credit": False,
                     "date": day_ts(adv.issue_date),
                 }
@@ -255,13 +283,13 @@ class WuroApp(VendorApp):
         return {
             "_id": hashlib.blake2b(f"{doc.id}/{ln.number}".encode(), digest_size=12).hexdigest(),
             "description": ln.description,
-            "price_ht": Cents(ln.unit_price),
-            "quantity": Cents(ln.quantity),
+            "price_ht": num(ln.unit_price),
+            "quantity": num(ln.quantity),
             "reference": _reference(product) if product else "",
             "title": ln.description,
-            "total_ht": Cents(ln.net),
-            "total_ttc": Cents(ln.net + ln.vat),
-            "tva_rate": Cents(ln.rate),
+            "total_ht": num(ln.net),
+            "total_ttc": num(ln.net + ln.vat),
+            "tva_rate": num(ln.rate),
             "type": ln.kind,
             "unit": product.unit if product else "",
         }
@@ -273,7 +301,7 @@ class WuroApp(VendorApp):
             "_id": p.id,
             "mode": mode,
             "method_name": p.method,
-            "amount": Cents(p.amount),
+            "amount": num(p.amount),
             "date": ts_ms(p.at),
             "check_number": f"{int(p.id[:8], 16) % 10**7:07d}" if cheque else None,
         }
@@ -391,7 +419,7 @@ class WuroApp(VendorApp):
     ) -> Response:
         records = self.page_items(req, items, skip, limit)
         tail = dumps({"total": len(items), "skip": skip, "limit": limit})
-        return Response(200, b'{"' + key.encode() + b'":' + self.join(records) + b"," + tail[1:])
+        return Response(200, self.envelope(b'{"' + key.encode() + b'":', records, b"," + tail[1:]))
 
     # -- endpoints
     def list_invoices(self, req: Request) -> Response:
@@ -474,7 +502,7 @@ class WuroApp(VendorApp):
         average = (2 * total + count) // (2 * count) if count else 0
         records = self.page_items(req, items, skip, limit)
         tail = dumps({"count": count, "total": num(total), "average": num(average)})
-        return Response(200, b'{"payments":' + self.join(records) + b"," + tail[1:])
+        return Response(200, self.envelope(b'{"payments":', records, b"," + tail[1:]))
 
     def list_catalog(self, req: Request, entity: str) -> Response:
         """``GET /clients`` (state, search) and ``GET /products`` (state, category, search)."""
