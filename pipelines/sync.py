@@ -111,6 +111,7 @@ def pipeline_name(vendor: str) -> str:
     return f"ledgerline_{vendor}"
 
 
+FILE_MAX_ROWS = 10_000
 # DuckDB's buffer pool would otherwise grow with the warehouse (up to 80% of RAM): a load's
 # peak memory stays flat as data grows, and larger joins spill to disk.
 LOADER_DUCKDB_CONFIG = {"memory_limit": os.environ.get("LEDGERLINE_LOAD_MEMORY_LIMIT", "256MB")}
@@ -121,6 +122,11 @@ def make_pipeline(vendor: str) -> dlt.Pipeline:
     config.ensure_home()
     # every row records the load that wrote it: run summaries count changes per load
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    # bounded files: normalize and load hold one file at a time, so memory stays flat with data
+    dlt.config["data_writer.file_max_items"] = FILE_MAX_ROWS
+    # one load job at a time: DuckDB parallelizes each job itself, and parallel jobs only add
+    # memory (each holds its own decoded row groups and merge state)
+    dlt.config["load.workers"] = 1
     return dlt.pipeline(
         pipeline_name=pipeline_name(vendor),
         destination=dlt.destinations.duckdb(
