@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_pages
 	$(BIN)/python -m bench.sync_full --scale 100000 --skip-dlt
-	$(BIN)/python -m bench.sync_full --scale 3000
+	$(BIN)/python -m bench.sync_full --scale 20000 --memory-scale 0
 	$(BIN)/python -m bench.transform --invoices 1000000
 
 lint: $(STAMP)

@@ -129,12 +129,13 @@ def transform(
     from transforms.build import build
 
     _check_configuration()
+    as_of_date = _parse_date(as_of)  # a bad option is reported before anything else
     if not config.warehouse_path().exists():
         _fail(f"there is no warehouse at {config.warehouse_path()}: run `ledgerline sync` first.")
     from warehouse import publish
 
     try:
-        result = build(as_of=_parse_date(as_of), currency=currency)
+        result = build(as_of=as_of_date, currency=currency)
         publish()
     except Exception as exc:
         _fail(_one_line(exc))

@@ -18,6 +18,8 @@ from transforms import runner
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "warehouse.md"
 DOCUMENTED_LAYERS = ("core", "marts")
+# what a model is in the warehouse (a ``temp`` model is a view there; see transforms/runner.py)
+KIND_LABELS = {"temp": "view, computed once per build"}
 
 
 def model_docs(root: Path = runner.ROOT) -> dict[str, dict]:
@@ -81,7 +83,7 @@ def render() -> str:
             doc = docs.get(key, {})
             model = models.get(key)
             grain = doc.get("grain") or (grain_from_sql(model.sql) if model else "")
-            kind = model.materialized if model else "table (loaded before the models)"
+            kind = KIND_LABELS.get(model.materialized, model.materialized) if model else "table (loaded before the models)"
             lines += [f"### `{key}`", "", f"*{kind}* — grain: {grain}", ""]
             if doc.get("description"):
                 lines += [" ".join(str(doc["description"]).split()), ""]

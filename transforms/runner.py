@@ -8,6 +8,13 @@ Layers and what they become:
 - ``intermediate/``: views.
 - ``core/`` and ``marts/``: tables, rebuilt on every run.
 
+A model may ask for another materialization than its layer's with a comment line:
+``-- materialized: table``, ``-- materialized: view``, or ``-- materialized: temp`` for a heavy
+intermediate that several models read: the build computes it once, into a temporary table that
+the later models of the same build read (nothing written to the warehouse file), and the
+warehouse keeps the model as a view, so its name stays queryable. Views that read a ``temp``
+model get a temporary twin during the build too, so nothing is recomputed behind a view.
+
 A model refers to another as ``<layer>.<name>``; those references are the dependency graph, so
 nothing keeps a hand-written order. Parameters live in ``core.parameters`` (``as_of_date``,
 ``reporting_currency``) so every mart can say what it was built for.
@@ -36,7 +43,7 @@ _REF = re.compile(r"\b(staging|intermediate|core|marts)\.([a-z_][a-z0-9_]*)\b")
 _SOURCE = re.compile(r"\{\{\s*source\(\s*'(\w+)'\s*,\s*'(\w+)'\s*\)\s*\}\}")
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 # A model may ask for another materialization than its layer's: ``-- materialized: table``.
-_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|view)\b", re.M)
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|view|temp)\b", re.M)
 
 
 class ModelError(Exception):
@@ -58,7 +65,7 @@ class Model:
 
     @property
     def materialized(self) -> str:
-        """``view`` or ``table``: the layer's default unless the SQL says otherwise."""
+        """``view``, ``table`` or ``temp``: the layer's default unless the SQL says otherwise."""
         m = _MATERIALIZED.search(self.sql)
         return m.group(1) if m else MATERIALIZED[self.layer]
 
@@ -108,6 +115,28 @@ def render(model: Model, present: set[tuple[str, str]], empty_relation: Callable
     return _SOURCE.sub(sub, model.sql)
 
 
+def twin_name(key: str) -> str:
+    """Where the build keeps its own copy of model ``key`` (a temporary table or view)."""
+    layer, name = key.split(".")
+    return f"temp.main.{layer}__{name}"
+
+
+def build_twins(order: list[Model]) -> set[str]:
+    """Models the build reads from a temporary twin: ``temp`` models, and the views that read one."""
+    twins: set[str] = set()
+    for m in order:
+        if m.materialized == "temp" or (m.materialized == "view" and m.deps & twins):
+            twins.add(m.key)
+    return twins
+
+
+def to_twins(sql: str, twins: set[str]) -> str:
+    """``sql`` reading the build's twins instead of the warehouse's views."""
+    if not twins:
+        return sql
+    return _REF.sub(lambda r: twin_name(r.group(0)) if r.group(0) in twins else r.group(0), sql)
+
+
 def _drop(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
     """Drop whatever stands at ``schema.name`` (a view or a table) before rebuilding it."""
     is_view = con.execute(
@@ -154,6 +183,11 @@ def run(
             "create or replace macro round_div(n, d) as "
             "sign(n) * sign(d) * ((2 * abs(n) + abs(d)) // (2 * abs(d)))"
         )
+        # round(x * c / g), the same rounding: x itself when c = g, 0 when c = 0 (no division)
+        con.execute(
+            "create or replace macro share_of(x, c, g) as "
+            "case when c = g then x when c = 0 then 0 else round_div(cast(x as hugeint) * c, g) end"
+        )
         con.execute(
             "create or replace table core.parameters as "
             "select ?::date as as_of_date, ?::varchar as reporting_currency, now() as built_at",
@@ -162,18 +196,34 @@ def run(
         for step in prepare:
             step(con)
         present = existing_tables(con)
+        twins = build_twins(order)
         for m in order:
             started = time.perf_counter()
             kind = m.materialized
             sql = render(m, present, empty_relation)
+            rows: int | None = None
             try:
                 _drop(con, m.layer, m.name)
-                con.execute(f"create {kind} {m.key} as\n{sql}")
+                if m.key in twins:
+                    # the build's copy first (reading the other twins), then the warehouse's view
+                    twin = twin_name(m.key)
+                    twin_kind = "table" if kind == "temp" else "view"
+                    con.execute(f"create or replace temp {twin_kind} {twin} as\n{to_twins(sql, twins)}")
+                    con.execute(f"create view {m.key} as\n{sql}")
+                    if kind == "temp":
+                        rows = con.execute(f"select count(*) from {twin}").fetchone()[0]
+                else:
+                    con.execute(f"create {kind} {m.key} as\n{to_twins(sql, twins)}")
+                    if kind == "table":
+                        rows = con.execute(f"select count(*) from {m.key}").fetchone()[0]
             except duckdb.Error as exc:
                 raise ModelError(f"model {m.key} ({m.path.name}) failed: {exc}") from None
-            rows = con.execute(f"select count(*) from {m.key}").fetchone()[0] if kind == "table" else None
             timings.append((m.key, time.perf_counter() - started, rows))
             crashpoints.reached("transform.model")  # a test hook: nothing unless asked for
+        for m in reversed(order):  # the twins are the build's own: none outlives it
+            if m.key in twins:
+                twin_kind = "table" if m.materialized == "temp" else "view"
+                con.execute(f"drop {twin_kind} {twin_name(m.key)}")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

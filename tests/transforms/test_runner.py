@@ -47,6 +47,25 @@ def test_a_failing_model_leaves_nothing_half_built(tmp_path: Path) -> None:
     assert con.execute("select count(*) from duckdb_tables() where table_name = 'good'").fetchone()[0] == 0
 
 
+def test_a_temp_model_is_computed_once_and_kept_as_a_view(tmp_path: Path) -> None:
+    """``-- materialized: temp``: every later model of the build reads the same rows (even through
+    a view), nothing temporary outlives the build, and the warehouse keeps a queryable view."""
+    write(tmp_path, "intermediate", "drawn", "-- materialized: temp\nselect random() as r from range(3)")
+    write(tmp_path, "intermediate", "through_view", "select r from intermediate.drawn")
+    write(tmp_path, "marts", "direct", "select sum(r) as s from intermediate.drawn")
+    write(tmp_path, "marts", "via_view", "select sum(r) as s from intermediate.through_view")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    result = runner.run(con, date(2026, 1, 1), empty_relation=lambda v, t: "(select 1 where false)", root=tmp_path)
+    assert dict((k, rows) for k, _, rows in result.models)["intermediate.drawn"] == 3
+    direct = con.execute("select s from marts.direct").fetchone()[0]
+    assert con.execute("select s from marts.via_view").fetchone()[0] == direct
+    assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
+    assert con.execute("select count(*) from duckdb_views() where temporary and not internal").fetchone()[0] == 0
+    views = {r[0] for r in con.execute("select view_name from duckdb_views() where schema_name = 'intermediate'").fetchall()}
+    assert views == {"drawn", "through_view"}
+    assert con.execute("select count(*) from intermediate.through_view").fetchone()[0] == 3
+
+
 def test_builds_with_no_vendor_synced(tmp_path: Path) -> None:
     """A vendor never synced reads as empty: every model still builds, every mart is empty."""
     path = tmp_path / "empty.duckdb"

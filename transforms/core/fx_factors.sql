@@ -9,8 +9,7 @@ with rates as (
 -- only what the documents need: their currencies, from a fortnight before the oldest one
 documents as (
     select distinct currency, min(issue_date) over () as first_day
-    from intermediate.int_invoices_unioned
-    where currency is not null
+    from intermediate.int_currency_days
 ),
 
 days as (

@@ -6,8 +6,10 @@ with invoices as (
     select * from intermediate.int_invoices_unioned
 ),
 
+-- the factors have 10 decimals and are below 10^8: as DECIMAL(18, 10) the products stay exact
+-- and DuckDB computes them far faster than with DECIMAL(28, 10)
 fx as (
-    select * from intermediate.int_fx_by_day
+    select *, cast(factor_rc as decimal(18, 10)) as factor_rc_18 from intermediate.int_fx_by_day
 ),
 
 resolved as (
@@ -59,11 +61,11 @@ converted as (
     select
         signed.*,
         fx.factor_rc as fx_factor,
-        cast(round(signed.net_amount * fx.factor_rc, 2) as decimal(18, 2)) as net_amount_rc,
-        cast(round(signed.tax_amount * fx.factor_rc, 2) as decimal(18, 2)) as tax_amount_rc,
-        cast(round(signed.gross_amount * fx.factor_rc, 2) as decimal(18, 2)) as gross_amount_rc,
-        cast(round(signed.paid_amount * fx.factor_rc, 2) as decimal(18, 2)) as paid_amount_rc,
-        cast(round(signed.open_amount * fx.factor_rc, 2) as decimal(18, 2)) as open_amount_rc,
+        cast(round(signed.net_amount * fx.factor_rc_18, 2) as decimal(18, 2)) as net_amount_rc,
+        cast(round(signed.tax_amount * fx.factor_rc_18, 2) as decimal(18, 2)) as tax_amount_rc,
+        cast(round(signed.gross_amount * fx.factor_rc_18, 2) as decimal(18, 2)) as gross_amount_rc,
+        cast(round(signed.paid_amount * fx.factor_rc_18, 2) as decimal(18, 2)) as paid_amount_rc,
+        cast(round(signed.open_amount * fx.factor_rc_18, 2) as decimal(18, 2)) as open_amount_rc,
         fx.factor_eur as fx_factor_eur,
         fx.factor_gbp as fx_factor_gbp
     from signed

@@ -4,6 +4,8 @@ with payments as (
     select * from intermediate.int_payments_dated
 ),
 
+-- (joined to the documents, not just to the credit notes: reading the documents' table makes
+-- DuckDB write this table as it builds it, in parallel, instead of all at the commit)
 invoices as (
     select invoice_key, sign from intermediate.int_invoices_unioned
 ),

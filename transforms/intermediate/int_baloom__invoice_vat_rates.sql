@@ -42,25 +42,37 @@ shipping as (
     from invoices
     inner join rates on rates.country = invoices.country and rates.is_standard
     where invoices.shipping_amount <> 0
-        and invoices.order_key in (select order_key from item_bases)
+        and invoices.order_key in (select order_key from main_rate)
 ),
 
+-- from_items has one row per invoice and rate, shipping one per invoice: shipping adds to the
+-- standard rate's row, or makes it. (A document's base fits its own DECIMAL(18, 2): the VAT
+-- below is then computed fast.)
 ordered as (
-    select invoice_key, vat_rate, sum(base) as taxable_base
-    from (select * from from_items union all select * from shipping)
-    group by invoice_key, vat_rate
+    select
+        coalesce(from_items.invoice_key, shipping.invoice_key) as invoice_key,
+        coalesce(from_items.vat_rate, shipping.vat_rate) as vat_rate,
+        cast(coalesce(from_items.base, 0) + coalesce(shipping.base, 0) as decimal(18, 2)) as taxable_base
+    from from_items
+    full outer join shipping on shipping.invoice_key = from_items.invoice_key and shipping.vat_rate = from_items.vat_rate
+),
+
+-- an invoice is in `ordered` exactly when its order has items (one main_rate row per such
+-- order): the others are derived
+without_items as (
+    select * from invoices
+    where not exists (select 1 from main_rate where main_rate.order_key = invoices.order_key)
 ),
 
 derived_candidates as (
     select
-        invoices.invoice_key,
+        without_items.invoice_key,
         rates.vat_rate,
-        invoices.net_amount as taxable_base,
-        invoices.tax_amount as vat_amount,
-        abs(invoices.tax_amount - round(invoices.net_amount * rates.vat_rate * 0.01, 2)) as miss
-    from invoices
-    inner join rates on rates.country = invoices.country
-    where invoices.invoice_key not in (select invoice_key from ordered)
+        without_items.net_amount as taxable_base,
+        without_items.tax_amount as vat_amount,
+        abs(without_items.tax_amount - round(without_items.net_amount * rates.vat_rate * 0.01, 2)) as miss
+    from without_items
+    inner join rates on rates.country = without_items.country
 ),
 
 derived as (

@@ -1,10 +1,10 @@
 -- grain: one row per document currency and issue date: the conversion factors of that day to
 -- the reporting currency, to EUR (French return) and to GBP (UK return); null without an ECB
 -- rate. Joined as of the last ECB publication day on or before the date.
--- materialized: table (a few thousand rows: every document joins it instead of the rates)
+-- materialized: temp (a few thousand rows: every document joins it instead of the rates)
 with days as (
-    select distinct currency, issue_date from intermediate.int_invoices_unioned
-    where currency is not null and issue_date is not null
+    select currency, issue_date from intermediate.int_currency_days
+    where issue_date is not null
 ),
 
 params as (

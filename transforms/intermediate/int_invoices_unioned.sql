@@ -2,7 +2,7 @@
 -- Amounts are as the vendor shows them (positive) and what the document itself invoices
 -- (a Wuro final invoice less its advances); `sign` is -1 for credit notes. payment_dating
 -- says whether payments carry the vendor's dates or are dated by the sync that saw them.
--- materialized: table (read by several models: computed once per build)
+-- materialized: temp (read by several models: computed once per build)
 with unioned as (
     select
         invoice_key, source_system, source_id, invoice_number, direction, document_type,

@@ -4,7 +4,6 @@
 -- increase between two syncs is dated by the record's updatedAt as seen at that sync (ibana,
 -- Hoursmith) or by the sync itself (Katsu: the vendor's clock at that sync); on Hoursmith an
 -- increase that completes the payment is dated paidAt. See docs/guarantees.md.
--- materialized: table (read by several models: computed once per build)
 with baloom as (
     select
         invoice_key || ':paid' as payment_key, invoice_key,
@@ -43,29 +42,36 @@ currencies as (
     select invoice_key, currency from staging.stg_hoursmith__invoices
 ),
 
-increases as (
+-- the day an increase is dated is known from the version alone: set before the window, which
+-- then carries only what it needs
+dated as (
     select
         invoice_key,
         observed_at,
         paid_amount,
-        gross_amount,
-        paid_at,
-        updated_at,
-        paid_amount - lag(paid_amount, 1, 0) over (partition by invoice_key order by observed_at) as increase
+        case
+            when paid_at is not null and paid_amount >= gross_amount then (paid_at at time zone 'UTC')::date
+            when updated_at is not null then (updated_at at time zone 'UTC')::date
+            else (observed_at at time zone 'UTC')::date
+        end as paid_on
     from versions
     where not is_deleted
+),
+
+increases as (
+    select
+        invoice_key,
+        observed_at,
+        paid_on,
+        paid_amount - lag(paid_amount, 1, 0) over (partition by invoice_key order by observed_at) as increase
+    from dated
 ),
 
 observed as (
     select
         increases.invoice_key || ':' || strftime(increases.observed_at at time zone 'UTC', '%Y%m%dT%H%M%S') as payment_key,
         increases.invoice_key,
-        case
-            when increases.paid_at is not null and increases.paid_amount >= increases.gross_amount
-                then (increases.paid_at at time zone 'UTC')::date
-            when increases.updated_at is not null then (increases.updated_at at time zone 'UTC')::date
-            else (increases.observed_at at time zone 'UTC')::date
-        end as paid_on,
+        increases.paid_on,
         increases.increase as amount,
         currencies.currency,
         cast(null as varchar) as method,

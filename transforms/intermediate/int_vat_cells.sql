@@ -1,62 +1,42 @@
 -- grain: one row per document, basis, period and VAT rate: the signed base and VAT the
 -- document contributes, in the document's currency (accrual: issue month; cash: the months
 -- its payments settle it)
--- materialized: table (read by several models: computed once per build)
-with invoices as (
-    select * from core.invoices
-    where not is_deleted and status not in ('draft', 'cancelled')
-),
-
-rates as (
-    select * from intermediate.int_invoice_vat_rates
+with documents as (
+    select * from intermediate.int_vat_documents
 ),
 
 cash as (
     select * from intermediate.int_vat_cash_portions
 ),
 
-accrual_cells as (
-    select
-        invoices.invoice_key,
-        'accrual' as basis,
-        strftime(invoices.issue_date, '%Y-%m') as period,
-        rates.vat_rate,
-        invoices.sign * rates.taxable_base as taxable_base,
-        invoices.sign * rates.vat_amount as vat_amount
-    from invoices
-    inner join rates on rates.invoice_key = invoices.invoice_key
-),
-
-cash_cells as (
-    select
-        cash.invoice_key,
-        'cash' as basis,
-        cash.period,
-        cash.vat_rate,
-        invoices.sign * cash.taxable_base as taxable_base,
-        invoices.sign * cash.vat_amount as vat_amount
-    from cash
-    inner join invoices on invoices.invoice_key = cash.invoice_key
-),
-
 cells as (
-    select * from accrual_cells
+    select
+        invoice_key, 'accrual' as basis, strftime(issue_date, '%Y-%m') as period, vat_rate, sign, taxable_base, vat_amount,
+        direction, country, currency, issue_date, fx_factor, fx_factor_eur, fx_factor_gbp
+    from documents
     union all
-    select * from cash_cells
+    select
+        invoice_key, 'cash' as basis, period, vat_rate, sign, taxable_base, vat_amount,
+        direction, country, currency, issue_date, fx_factor, fx_factor_eur, fx_factor_gbp
+    from cash
 ),
 
 final as (
     select
-        cells.*,
-        case invoices.direction when 'receivable' then 'output' else 'input' end as direction,
-        invoices.country,
-        invoices.currency,
-        invoices.issue_date,
-        invoices.fx_factor,
-        invoices.fx_factor_eur,
-        invoices.fx_factor_gbp
+        invoice_key,
+        basis,
+        period,
+        vat_rate,
+        cast(sign * taxable_base as decimal(18, 2)) as taxable_base,
+        cast(sign * vat_amount as decimal(18, 2)) as vat_amount,
+        direction,
+        country,
+        currency,
+        issue_date,
+        fx_factor,
+        fx_factor_eur,
+        fx_factor_gbp
     from cells
-    inner join invoices on invoices.invoice_key = cells.invoice_key
 )
 
 select * from final

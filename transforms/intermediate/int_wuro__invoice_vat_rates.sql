@@ -1,7 +1,10 @@
 -- grain: one row per Wuro document and VAT rate: base and VAT it declares itself (a final
 -- invoice less, rate by rate, what its advance invoices already declared)
+-- (one row per rate even if Wuro lists a rate twice: the VAT models count on it)
 with rates as (
-    select * from staging.stg_wuro__invoice_vat_rates
+    select invoice_key, vat_rate, sum(taxable_base) as taxable_base, sum(vat_amount) as vat_amount
+    from staging.stg_wuro__invoice_vat_rates
+    group by invoice_key, vat_rate
 ),
 
 advances as (

@@ -1,25 +1,36 @@
 -- grain: one row per problem found in the synced data: check, severity, vendor, record key
 -- and detail. Nothing here is silently fixed or dropped elsewhere.
-with invoices as (
+-- (tables read by several checks: scanned by each, not copied first)
+with invoices as not materialized (
     select * from core.invoices
 ),
 
-unioned as (
+unioned as not materialized (
     select * from intermediate.int_invoices_unioned
 ),
 
 rates as (
-    select invoice_key, sum(vat_amount) as vat_amount, any_value(vat_source) as vat_source
-    from intermediate.int_invoice_vat_rates
-    group by invoice_key
+    select invoice_key, vat_amount, vat_source from intermediate.int_vat_by_invoice
 ),
 
 payments as (
-    select invoice_key, sum(amount) as amount from core.payments group by invoice_key
+    select invoice_key, paid_amount as amount from intermediate.int_payments_by_invoice
 ),
 
 customers as (
     select * from core.customers
+),
+
+-- each distinct VAT id and IBAN is checked once (parties recur across vendors); materialized,
+-- so that the filter on the result is not pushed down to every customer record
+vat_checks as materialized (
+    select vat_id, vat_problem(vat_id) as problem
+    from (select distinct vat_id from customers where vat_id is not null)
+),
+
+iban_checks as materialized (
+    select iban, iban_problem(iban) as problem
+    from (select distinct iban from customers where iban is not null)
 ),
 
 rejected as (
@@ -83,15 +94,17 @@ paid_vs_payments as (
 ),
 
 bad_vat_ids as (
-    select 'invalid_vat_id', 'warning', source_system, customer_key, vat_id || ': ' || vat_problem(vat_id)
+    select 'invalid_vat_id', 'warning', customers.source_system, customers.customer_key, customers.vat_id || ': ' || vat_checks.problem
     from customers
-    where vat_problem(vat_id) is not null
+    inner join vat_checks on vat_checks.vat_id = customers.vat_id
+    where vat_checks.problem is not null
 ),
 
 bad_ibans as (
-    select 'invalid_iban', 'warning', source_system, customer_key, iban || ': ' || iban_problem(iban)
+    select 'invalid_iban', 'warning', customers.source_system, customers.customer_key, customers.iban || ': ' || iban_checks.problem
     from customers
-    where iban_problem(iban) is not null
+    inner join iban_checks on iban_checks.iban = customers.iban
+    where iban_checks.problem is not null
 ),
 
 rejected_records as (

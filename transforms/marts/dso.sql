@@ -31,7 +31,7 @@ invoiced_by_day as (
 ),
 
 paid_by_day as (
-    select greatest(payments.paid_on, invoices.issue_date) as day, sum(round(payments.amount * invoices.fx_factor, 2)) as amount_rc
+    select greatest(payments.paid_on, invoices.issue_date) as day, sum(round(payments.amount * cast(invoices.fx_factor as decimal(18, 10)), 2)) as amount_rc
     from core.payments as payments
     inner join invoices on invoices.invoice_key = payments.invoice_key
     group by all

@@ -7,9 +7,7 @@ with invoices as (
 ),
 
 rates as (
-    select invoice_key, any_value(vat_source) as vat_source, count(*) as rates
-    from intermediate.int_invoice_vat_rates
-    group by invoice_key
+    select invoice_key, vat_source, rates from intermediate.int_vat_by_invoice
 ),
 
 classified as (

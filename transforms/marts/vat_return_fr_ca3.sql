@@ -2,9 +2,12 @@
 -- 08 (20%), 9B (10%), 09 (5.5%), T6 (2.1%): taxable base and VAT collected; 16: total VAT
 -- collected; 20: deductible VAT on goods and services; 23: total deductible; 28: net VAT
 -- due, or 25: VAT credit
+-- (intermediate.int_vat_totals: each document converted to EUR and rounded on its own, added up
+-- by period, basis, direction and rate; documents without a rate are left out)
 with cells as (
-    select * from intermediate.int_vat_cells_by_return_currency
-    where country = 'FR' and factor is not null
+    select period, basis, direction, vat_rate, taxable_base_return as taxable_base_converted, vat_amount_return as vat_amount_converted
+    from intermediate.int_vat_totals
+    where country = 'FR' and documents_return > 0
 ),
 
 periods as (

@@ -1,11 +1,16 @@
 -- grain: one row per quarter, basis and box of the UK VAT return (boxes 1, 3, 4, 5, 6, 7), in
 -- GBP; boxes 6 and 7 in whole pounds (pence dropped, as HMRC asks)
+-- (intermediate.int_vat_totals: each document converted to GBP and rounded on its own, added up
+-- by period, basis, direction and rate; documents without a rate are left out)
 with cells as (
     select
-        *,
+        basis,
+        direction,
+        taxable_base_return as taxable_base_converted,
+        vat_amount_return as vat_amount_converted,
         strftime(strptime(period || '-01', '%Y-%m-%d'), '%Y') || '-Q' || cast(quarter(strptime(period || '-01', '%Y-%m-%d')) as varchar) as quarter
-    from intermediate.int_vat_cells_by_return_currency
-    where country = 'GB' and factor is not null
+    from intermediate.int_vat_totals
+    where country = 'GB' and documents_return > 0
 ),
 
 totals as (
