@@ -209,11 +209,6 @@ class Reader:
             cur.close()
 
 
-def reader_for(pipeline: dlt.Pipeline) -> Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]:
-    """Read access to what the warehouse already holds, for a source's lookups."""
-    return Reader(pipeline)
-
-
 def explain(vendor: str, exc: BaseException) -> str:
     """One sentence saying what went wrong and what to do, without a stack trace or secret."""
     holder = warehouse.lock_holder(exc)
