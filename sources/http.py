@@ -234,10 +234,18 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None, *, allow_404: bool = False) -> Page | None:
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        allow_404: bool = False,
+        decode: Callable[[bytes], Any] = decode_json,
+    ) -> Page | None:
         """GET ``path`` and decode it, retrying what is worth retrying.
 
         Returns None for a 404 when ``allow_404`` (a document deleted since it was listed).
+        ``decode`` reads the body (it raises :class:`msgspec.DecodeError` on invalid JSON).
         """
         attempt = 0
         connected = False  # whether any attempt reached the vendor
@@ -254,7 +262,7 @@ class ApiClient:
                 if self.budget is not None:
                     self.budget.observe(resp.headers)
                 if resp.status_code == 200:
-                    return self._decode(resp)
+                    return self._decode(resp, decode)
                 if resp.status_code == 404 and allow_404:
                     return None
                 if resp.status_code in (401, 403):
@@ -289,12 +297,12 @@ class ApiClient:
             log.debug("%s: %s on %s, retry %d in %.2fs", self.vendor, failure, path, attempt, delay)
             self.sleep(delay)
 
-    def _decode(self, resp: httpx.Response) -> Page:
+    def _decode(self, resp: httpx.Response, decode: Callable[[bytes], Any]) -> Page:
         ctype = resp.headers.get("content-type", "")
         if "json" not in ctype:
             raise BadResponse(f"expected JSON, got {ctype or 'no content type'}")
         try:
-            body = decode_json(resp.content)
+            body = decode(resp.content)
         except msgspec.DecodeError as exc:
             raise BadResponse(f"invalid JSON ({exc})") from None
         served = None

@@ -17,10 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 
 import dlt
+import msgspec
 import pyarrow as pa
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from sources.http import ApiClient, Page, SourceError, SyncStats, fetch_pages
+from sources.http import ApiClient, Page, SourceError, SyncStats, decode_json, fetch_pages
 from sources.records import (
     REJECTED_TABLE,
     SCHEMA_CHANGES_TABLE,
@@ -28,6 +29,7 @@ from sources.records import (
     SchemaChange,
     Table,
     change_key,
+    raw_hash,
     record_hash,
     rejected_table,
     schema_changes_table,
@@ -72,6 +74,7 @@ class SyncContext:
     refresh: bool = False
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
     _fingerprints: dict[str, dict[str, str]] = field(init=False, default_factory=dict, repr=False)
+    _versions: dict[str, dict[str, str]] = field(init=False, default_factory=dict, repr=False)
     _fingerprint_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +112,68 @@ class SyncContext:
                 found = dict(self.known(table.name, f'"{key}", row_hash', cond))
                 self._fingerprints[table.name] = found
             return found
+
+    def drifted(self) -> bool:
+        """Whether the warehouse holds schema changes of this vendor's records."""
+        return bool(self._known_changes())
+
+    def _known_changes(self) -> dict[str, tuple[Any, ...]]:
+        with self._lock:
+            if self.known_changes is None:
+                columns = "change_key, first_seen_at, example_record_id, example_value"
+                self.known_changes = {r[0]: r[1:] for r in self.known(SCHEMA_CHANGES_TABLE.name, columns)}
+            return self.known_changes
+
+    def versions(self, table: Table) -> dict[str, str]:
+        """:meth:`fingerprints` the other way round: the key of the record each hash is of."""
+        known = self.fingerprints(table)
+        with self._fingerprint_lock:
+            found = self._versions.get(table.name)
+            if found is None:
+                found = self._versions[table.name] = {h: k for k, h in known.items()}
+            return found
+
+
+class Known(dict[str, Any]):
+    """Stands for a listed record whose bytes hash to the version the warehouse holds: only
+    its key is kept (see :func:`known_decoder`); :func:`emit_page` counts it as seen."""
+
+
+_decode_object = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_decode_list = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def known_decoder(key: str, id_key: str, versions: dict[str, str]) -> Callable[[bytes], Any]:
+    """A page decoder that leaves the records the warehouse holds as sent undecoded.
+
+    The list under the body's ``key`` is split into each record's bytes; a record whose bytes
+    hash to a stored version (``versions``: hash to record key) becomes a :class:`Known` with
+    its key as ``id_key``; every other record, and the rest of the body, is decoded as usual.
+    A rescan of mostly unchanged pages then costs hashing, not decoding.
+    """
+
+    def decode(content: bytes) -> Any:
+        try:
+            top = _decode_object.decode(content)
+        except msgspec.ValidationError:  # valid JSON, not an object: the usual checks say why
+            return decode_json(content)
+        body: dict[str, Any] = {}
+        for name, raw in top.items():
+            try:
+                records = _decode_list.decode(raw) if name == key else None
+            except msgspec.ValidationError:
+                records = None
+            if records is None:
+                body[name] = decode_json(raw)
+                continue
+            out: list[Any] = []
+            for record in records:
+                rid = versions.get(raw_hash(record))
+                out.append(decode_json(record) if rid is None else Known({id_key: rid}))
+            body[name] = out
+        return body
+
+    return decode
 
 
 def unchanged(items: list[Any], id_key: str, known: dict[str, str]) -> tuple[list[Any], list[str]]:
@@ -207,13 +272,10 @@ def schema_changes(ctx: SyncContext, changes: list[SchemaChange]) -> Any:
     Each change is one row per vendor, endpoint, field and kind of change, merged on its key:
     ``first_seen_at`` stays the run that first saw it, ``last_seen_at`` moves with each run.
     """
+    known = dict(ctx._known_changes())
     with ctx._lock:
-        if ctx.known_changes is None:
-            columns = "change_key, first_seen_at, example_record_id, example_value"
-            ctx.known_changes = {r[0]: r[1:] for r in ctx.known(SCHEMA_CHANGES_TABLE.name, columns)}
         new = [c for c in changes if change_key(ctx.vendor, c) not in ctx.reported]
         ctx.reported.update(change_key(ctx.vendor, c) for c in new)
-        known = dict(ctx.known_changes)
     if not new:
         return None
     for c in new:
@@ -250,15 +312,24 @@ def tombstones(
     to those keys (documents a by-id read found gone, outside a full scan).
     """
     fields = [f for f in table.schema if f.name != "row_hash"]
-    names = ", ".join(f'"{f.name}"' for f in fields)
     cond = f"not coalesce({DELETED_UPSTREAM}, false)"
     if table.row_hash:
         cond += " and _dlt_valid_to is null"
     if where:
         cond += f" and {where}"
-    rows = ctx.known(table.name, names, cond)
-    idx = [f.name for f in fields].index(key)
-    gone = [r for r in rows if r[idx] not in seen and (only is None or r[idx] in only)]
+    # the keys first (the fingerprints already hold them when nothing narrows the set), then
+    # whole rows only for what is gone: a scan that finds no delete reads no other column
+    if only is not None:
+        gone_keys = [k for k in only if k not in seen]
+    else:
+        live: Iterable[Any] = ctx.fingerprints(table).keys() if not where and key == table.cols[0].name else ()
+        if not live:
+            live = [r[0] for r in ctx.known(table.name, f'"{key}"', cond)]
+        gone_keys = [k for k in live if k not in seen]
+    if not gone_keys:
+        return None
+    names = ", ".join(f'"{f.name}"' for f in fields)
+    gone = ctx.known(table.name, names, f'{cond} and list_contains(?, "{key}")', [gone_keys])
     if not gone:
         return None
     log.info("%s: %d %s no longer returned by the vendor: flagged deleted", ctx.vendor, len(gone), table.name)
@@ -280,7 +351,8 @@ class PageSpec:
 
     ``param(n)`` gives the query for page ``n`` (1-based); ``total(body)`` the record count
     the vendor reports; ``items(body)`` the records; ``record_id`` the key used to spot a
-    repeated page.
+    repeated page. ``key`` names the body's list of records, when it is a top-level field:
+    scans that know the table can then skip decoding records the warehouse holds as sent.
     """
 
     path: str
@@ -289,36 +361,57 @@ class PageSpec:
     items: Callable[[Any], list[Any]]
     limit: int
     record_id: str = "id"
+    key: str | None = None
 
 
-def numbered_pages(ctx: SyncContext, spec: PageSpec, first: int = 1) -> Iterator[tuple[list[Any], Page]]:
+Decode = Callable[[bytes], Any]
+
+
+def page_decoder(ctx: SyncContext, spec: PageSpec, table: Table | None) -> Decode:
+    """How to decode the pages of ``spec``: :func:`known_decoder` when ``table`` holds versions.
+
+    Not for a vendor whose records have changed shape (it has ``schema_changes`` rows): every
+    record it sends is then decoded and checked, so each run sees whether the change persists.
+    """
+    if table is None or spec.key is None or ctx.drifted():
+        return decode_json
+    versions = ctx.versions(table)
+    return known_decoder(spec.key, spec.record_id, versions) if versions else decode_json
+
+
+def numbered_pages(
+    ctx: SyncContext, spec: PageSpec, first: int = 1, table: Table | None = None
+) -> Iterator[tuple[list[Any], Page]]:
     """Every page of an endpoint whose total is known, fetched in parallel, yielded in order.
 
     A page with fewer records than the total implies, or with the same records as the page
-    before, is fetched again (a vendor hiccup, not the truth) before it is accepted.
+    before, is fetched again (a vendor hiccup, not the truth) before it is accepted. With the
+    ``table`` the records go to, those it holds as sent come as :class:`Known` stand-ins.
     """
-    page1 = _get(ctx, spec, first)
+    decode = page_decoder(ctx, spec, table)
+    page1 = _get(ctx, spec, first, decode)
     total = spec.total(page1.body)
-    items1, page1 = next(_checked(ctx, spec, first, page1, total, None))
+    items1, page1 = next(_checked(ctx, spec, first, page1, total, None, decode))
     yield items1, page1
-    yield from _pages_after(ctx, spec, first, items1, total)
+    yield from _pages_after(ctx, spec, first, items1, total, decode)
 
 
 def _pages_after(
-    ctx: SyncContext, spec: PageSpec, first: int, items1: list[Any], total: int
+    ctx: SyncContext, spec: PageSpec, first: int, items1: list[Any], total: int, decode: Decode = decode_json
 ) -> Iterator[tuple[list[Any], Page]]:
     """The pages after ``first`` (whose records were ``items1``), in parallel, checked, in order."""
     pages = max(1, -(-total // spec.limit))
     prev_ids = _ids(spec, items1)
     numbers = list(range(first + 1, pages + 1))
-    for n, page in zip(numbers, fetch_pages(lambda n: _get(ctx, spec, n), numbers, ctx.workers), strict=True):
-        for items, pg in _checked(ctx, spec, n, page, total, prev_ids):
+    fetched = fetch_pages(lambda n: _get(ctx, spec, n, decode), numbers, ctx.workers)
+    for n, page in zip(numbers, fetched, strict=True):
+        for items, pg in _checked(ctx, spec, n, page, total, prev_ids, decode):
             prev_ids = _ids(spec, items)
             yield items, pg
 
 
-def _get(ctx: SyncContext, spec: PageSpec, n: int) -> Page:
-    page = ctx.client.get(spec.path, spec.params(n))
+def _get(ctx: SyncContext, spec: PageSpec, n: int, decode: Decode = decode_json) -> Page:
+    page = ctx.client.get(spec.path, spec.params(n), decode=decode)
     assert page is not None
     ctx.stats.add(pages=1)
     return page
@@ -329,7 +422,13 @@ def _ids(spec: PageSpec, items: list[Any]) -> list[Any]:
 
 
 def _checked(
-    ctx: SyncContext, spec: PageSpec, n: int, page: Page, total: int, prev_ids: list[Any] | None
+    ctx: SyncContext,
+    spec: PageSpec,
+    n: int,
+    page: Page,
+    total: int,
+    prev_ids: list[Any] | None,
+    decode: Decode = decode_json,
 ) -> Iterator[tuple[list[Any], Page]]:
     expected = max(0, min(spec.limit, total - (n - 1) * spec.limit))
     for attempt in range(PAGE_REFETCHES + 1):
@@ -341,7 +440,7 @@ def _checked(
             log.warning("%s: page %d of %s still looks incomplete; keeping what it has", ctx.vendor, n, spec.path)
             break
         ctx.stats.add(retries=1)
-        page = _get(ctx, spec, n)
+        page = _get(ctx, spec, n, decode)
     yield items, page
 
 
@@ -439,6 +538,10 @@ class DocumentRun:
         for items, _page in pages:
             yield from self.emit(items)
 
+    def scan(self, spec: PageSpec) -> Iterator[Any]:
+        """Every page of ``spec`` (in parallel), emitted."""
+        yield from self.pages(numbered_pages(self.ctx, spec, table=self.table))
+
     def sync(
         self, state: dict[str, Any], spec: PageSpec, incremental: Callable[[], Generator[Any, None, bool]] | None
     ) -> Iterator[Any]:
@@ -453,7 +556,7 @@ class DocumentRun:
 
     def full_scan(self, spec: PageSpec) -> Iterator[Any]:
         """Every page, in parallel, then tombstones for what the vendor no longer lists."""
-        for items, page in numbered_pages(self.ctx, spec):
+        for items, page in numbered_pages(self.ctx, spec, table=self.table):
             self.total = spec.total(page.body)
             yield from self.emit(items)
         gone = tombstones(self.ctx, self.table, "id", self.seen)
@@ -506,7 +609,7 @@ def scan(
     dedupe: set[str] | None = None,
 ) -> Iterator[Any]:
     """Scan a numbered endpoint: typed pages, their child rows, and rejected records."""
-    for items, _page in numbered_pages(ctx, spec, first):
+    for items, _page in numbered_pages(ctx, spec, first, table):
         yield from emit_page(
             ctx, table, items, endpoint=endpoint, id_key=spec.record_id, seen=seen, extra=extra, children=children, dedupe=dedupe
         )
@@ -530,6 +633,16 @@ def emit_page(
     A child factory returns one item, None, or a list of items (rows and their rejects).
     Records that differ from the table's wire contract are reported as schema changes.
     """
+    held = [it[id_key] for it in items if type(it) is Known]
+    if held:  # listed as the warehouse holds them: seen, not loaded again
+        items = [it for it in items if type(it) is not Known]
+        if dedupe is not None:
+            dedupe.update(held)
+        if seen is not None:
+            seen.update(held)
+        ctx.stats.add(unchanged=len(held))
+        if not items:
+            return
     changes = table.drift(items, endpoint, id_key)
     if changes:
         reported = schema_changes(ctx, changes)

@@ -131,6 +131,7 @@ def page_spec(entity: str, site_id: str | None) -> PageSpec:
         total=lambda body: int(body["meta"]["total"]),
         items=lambda body: body["data"],
         limit=settings.PAGE_LIMIT,
+        key="data",
     )
 
 

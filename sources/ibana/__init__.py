@@ -39,7 +39,6 @@ from sources.sync import (
     leavers,
     nested,
     no_reader,
-    numbered_pages,
     resource,
     tail_pages,
 )
@@ -101,7 +100,7 @@ def supplier_passes(
     ctx = run.ctx
     for status in settings.SUPPLIER_OPEN_STATUSES:
         spec = helpers.page_spec("supplier_invoices", **{settings.STATUS_PARAM: status})
-        yield from run.pages(numbered_pages(ctx, spec))
+        yield from run.scan(spec)
 
     def known(record: Any) -> bool:
         at = helpers.created_at(record)
@@ -151,12 +150,12 @@ def customer_passes(
     ctx = run.ctx
     for status in settings.CUSTOMER_OPEN_STATUSES:
         spec = helpers.page_spec("customer_invoices", **{settings.STATUS_PARAM: status})
-        yield from run.pages(numbered_pages(ctx, spec))
+        yield from run.scan(spec)
     window = {
         settings.DATE_FROM_PARAM: since.isoformat(),
         settings.DATE_FIELD_PARAM: settings.DATE_FIELD,
     }
-    yield from run.pages(numbered_pages(ctx, helpers.page_spec("customer_invoices", **window)))
+    yield from run.scan(helpers.page_spec("customer_invoices", **window))
 
     where = f"status in ({_quoted(settings.CUSTOMER_OPEN_STATUSES)})"
     rows = leavers(ctx, CUSTOMER_INVOICES, where, run.seen, columns="id, invoice_date")
@@ -165,7 +164,7 @@ def customer_passes(
         return True  # a leaver without a date, or more windows than a full scan has pages
     for day in days:
         spec = helpers.page_spec("customer_invoices", **helpers.day_window(day.isoformat()))
-        yield from run.pages(numbered_pages(ctx, spec))
+        yield from run.scan(spec)
     yield from run.flag({rid for rid, _ in rows} - run.seen)
     return False
 

@@ -218,6 +218,7 @@ def page_spec(entity: str, **filters: Any) -> PageSpec:
         total=lambda body: int(body["meta"]["total"]),
         items=items,
         limit=settings.PAGE_LIMIT,
+        key="data",
     )
 
 

@@ -35,7 +35,6 @@ from sources.sync import (
     is_due,
     leavers,
     no_reader,
-    numbered_pages,
     pages_until,
     resource,
 )
@@ -77,7 +76,7 @@ def incremental(run: DocumentRun, cutoff: datetime) -> Generator[Any, None, bool
     ctx = run.ctx
     for code in settings.OPEN_STATUSES:
         spec = helpers.page_spec("invoices", **{settings.STATUS_PARAM: code})
-        yield from run.pages(numbered_pages(ctx, spec))
+        yield from run.scan(spec)
 
     spec = helpers.page_spec("invoices")
     total = 0

@@ -106,6 +106,7 @@ def page_spec(entity: str, **filters: Any) -> PageSpec:
         total=lambda body: int(body["total"]),
         items=items,
         limit=settings.PAGE_SIZE,
+        key="data",
     )
 
 

@@ -90,7 +90,7 @@ class InvoiceRun:
 
     def scan(self, spec: PageSpec) -> Iterator[Any]:
         """Every page of one invoice list (pages in parallel)."""
-        for items, _page in numbered_pages(self.ctx, spec):
+        for items, _page in numbered_pages(self.ctx, spec, table=helpers.INVOICES):
             yield from self.emit(items)
 
     def reread(self, ids: Sequence[str]) -> Iterator[Any]:
@@ -159,7 +159,7 @@ def payments(ctx: SyncContext, every_days: float) -> Iterator[Any]:
     since = None if full else mark.start()
     spec = helpers.page_spec("payments", minDate=since.isoformat() if since else None)
     seen: set[str] = set()
-    for items, _page in numbered_pages(ctx, spec):
+    for items, _page in numbered_pages(ctx, spec, table=helpers.PAYMENTS):
         for item in emit_page(
             ctx,
             helpers.PAYMENTS,
@@ -192,7 +192,7 @@ def catalog(ctx: SyncContext, entity: str, table: Table, every_days: float) -> I
 
     def read(st: str | None) -> Iterator[Any]:
         spec = helpers.page_spec(entity, state=st)
-        for items, _page in numbered_pages(ctx, spec):
+        for items, _page in numbered_pages(ctx, spec, table=table):
             out = emit_page(
                 ctx,
                 table,

@@ -208,6 +208,7 @@ def page_spec(entity: str, **filters: Any) -> PageSpec:
         items=lambda body: body[key],
         limit=settings.PAGE_LIMIT,
         record_id=settings.ID_KEY,
+        key=key,
     )
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import duckdb
+import msgspec
+import pytest
 
 from pipelines import config
 from pipelines.sync import sync
 from sandbox.server import Sandbox
+from sources.records import record_hash
+from sources.sync import Known, known_decoder
 
 
 def counts() -> dict[str, int]:
@@ -39,3 +44,25 @@ def test_a_rerun_without_changes_loads_nothing_and_a_full_refresh_reloads(
     assert refresh.error is None and refresh.stats.unchanged == 0
     assert refresh.stats.tables["invoices"] == first.stats.tables["invoices"]
     assert counts() == before  # same versions: a reload of the same records adds none
+
+
+# -- the decoder that leaves records held as sent undecoded
+
+
+def test_records_held_as_sent_are_not_decoded_and_the_rest_is_exact() -> None:
+    held = {"id": "a1", "total": Decimal("12.50"), "status": "PAID"}  # as the warehouse holds it
+    body = b'{"data":[{"id":"a1","total":12.50,"status":"PAID"},{"id":"b2","total":0.10}],"meta":{"total":2}}'
+    decode = known_decoder("data", "id", {record_hash(held): "a1"})
+    page = decode(body)
+    first, second = page["data"]
+    assert type(first) is Known and first == {"id": "a1"}
+    assert second == {"id": "b2", "total": Decimal("0.10")}
+    assert page["meta"] == {"total": 2}
+    # the same record with one field changed is decoded (a new version), not taken as held
+    changed = decode(body.replace(b'"PAID"', b'"SENT"'))
+    assert changed["data"][0] == {**held, "status": "SENT"}
+    # bodies that are not an object with a list are decoded as usual; broken JSON still fails
+    assert decode(b'[1, 2]') == [1, 2]
+    assert decode(b'{"data": {"id": "a1"}}') == {"data": {"id": "a1"}}
+    with pytest.raises(msgspec.DecodeError):
+        decode(b'{"data":[{"id":"a1","total":12.5')
