@@ -113,8 +113,14 @@ def pipeline_name(vendor: str) -> str:
 
 FILE_MAX_ROWS = 10_000
 # DuckDB's buffer pool would otherwise grow with the warehouse (up to 80% of RAM): a load's
-# peak memory stays flat as data grows, and larger joins spill to disk.
-LOADER_DUCKDB_CONFIG = {"memory_limit": os.environ.get("LEDGERLINE_LOAD_MEMORY_LIMIT", "256MB")}
+# peak memory stays flat as data grows, and larger joins and sorts spill to disk (next to the
+# warehouse file). Inserts need not keep row order (raw tables are read by key), which lets
+# DuckDB stream them instead of buffering. LEDGERLINE_LOAD_MEMORY_LIMIT raises the limit for
+# machines with memory to spare (fewer spills on very large loads).
+LOADER_DUCKDB_CONFIG = {
+    "memory_limit": os.environ.get("LEDGERLINE_LOAD_MEMORY_LIMIT", "128MB"),
+    "preserve_insertion_order": False,
+}
 
 
 def make_pipeline(vendor: str) -> dlt.Pipeline:
@@ -158,6 +164,8 @@ class Reader:
     _con: duckdb.DuckDBPyConnection | None = None
     _users = 0
     _lock = threading.Lock()
+    # held by every lookup, and by :func:`release_memory` while it shrinks the buffer pool
+    reading = threading.Lock()
 
     def __init__(self, pipeline: dlt.Pipeline | None = None) -> None:
         self.pipeline = pipeline
@@ -202,11 +210,12 @@ class Reader:
             return cls._con.cursor()
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        cur = self._cursor()
-        try:
-            return cur.execute(sql, list(params)).fetchall()
-        finally:
-            cur.close()
+        with Reader.reading:
+            cur = self._cursor()
+            try:
+                return cur.execute(sql, list(params)).fetchall()
+            finally:
+                cur.close()
 
 
 def explain(vendor: str, exc: BaseException) -> str:
@@ -297,7 +306,25 @@ def load(pipeline: dlt.Pipeline, vendor: str | None = None) -> tuple[list[str], 
         if vendor:
             with pipeline.sql_client() as client:
                 changes = report.load_changes(client.native_connection, vendor, load_ids, before)
+                release_memory(client.native_connection)
     return load_ids, changes
+
+
+def release_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty DuckDB's buffer pool of the blocks a load left cached.
+
+    The process keeps the warehouse open while other vendors extract, and cached blocks would
+    otherwise fill the pool up to its limit: peak memory would grow with the warehouse. Shrinking
+    the limit evicts them; lookups wait meanwhile, so none runs short of memory.
+    """
+    with Reader.reading:
+        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]  # type: ignore[index]
+        try:
+            con.execute("set global memory_limit = '16MB'")
+        except duckdb.Error as exc:  # blocks still in use: they stay cached
+            log.debug("could not empty the buffer pool: %s", exc)
+        finally:
+            con.execute(f"set global memory_limit = '{limit}'")
 
 
 def _state(pipeline: dlt.Pipeline, vendor: str) -> dict[str, int]:
