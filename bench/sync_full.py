@@ -96,6 +96,14 @@ def total_of(body: dict[str, Any], paging: str) -> int:
 # ----------------------------------------------------------------------------- the floor
 
 
+def fetch(c: httpx.Client, path: str, params: dict[str, Any]) -> Any:
+    """One page's JSON; a dropped keep-alive connection is retried once, as any client would."""
+    try:
+        return orjson.loads(c.get(path, params=params).content)
+    except httpx.TransportError:
+        return orjson.loads(c.get(path, params=params).content)
+
+
 def floor(env: dict[str, str], db: Path) -> dict[str, Any]:
     """Fetch every page with httpx (parallel), parse with orjson, insert Arrow batches."""
     con = duckdb.connect(str(db))
@@ -114,19 +122,19 @@ def floor(env: dict[str, str], db: Path) -> dict[str, Any]:
                     params: dict[str, Any] = {"limit": size}
                     if cursor:
                         params["cursor"] = cursor
-                    body = orjson.loads(c.get(path, params=params).content)
+                    body = fetch(c, path, params)
                     tables.append(pa.Table.from_pylist(body[key]))
                     cursor = body["pagination"]["nextCursor"]
                     if not cursor:
                         return tables
-            first = orjson.loads(c.get(path, params=page_params(paging, 1, size)).content)
+            first = fetch(c, path, page_params(paging, 1, size))
             tables.append(pa.Table.from_pylist(first[key]))
             if paging == "none":
                 return tables
             pages = -(-total_of(first, paging) // size)
 
             def one(n: int) -> pa.Table:
-                return pa.Table.from_pylist(orjson.loads(c.get(path, params=page_params(paging, n, size)).content)[key])
+                return pa.Table.from_pylist(fetch(c, path, page_params(paging, n, size))[key])
 
             with ThreadPoolExecutor(WORKERS) as pool:
                 tables.extend(pool.map(one, range(2, pages + 1)))
