@@ -80,7 +80,10 @@ def expected(sb: Sandbox) -> dict[str, tuple[Any, ...]]:
 def expected_orders(sb: Sandbox, site: str | None = None) -> dict[str, tuple[Any, ...]]:
     books = sb.world.books[VENDOR]
     return {
-        o.id: (o.status, cents_to_decimal(sum(ln.net for ln in o.lines) - o.discount + o.shipping + o.tax))
+        o.id: (
+            o.status,
+            cents_to_decimal(sum(ln.net for ln in o.lines) - o.discount + o.shipping + o.tax),
+        )
         for o in books.orders
         if o.created_at <= sb.world.now and (site is None or o.site_id == site)
     }
@@ -110,7 +113,16 @@ def full_scan_requests(sb: Sandbox) -> int:
     live = [d for d in sb.world.documents(VENDOR) if d.deleted != "hard"]
     orders = [o for o in books.orders if o.created_at <= sb.world.now]
     return 1 + sum(
-        map(pages, (len(live), len(orders), len(books.customers), len(books.products), len(books.categories)))
+        map(
+            pages,
+            (
+                len(live),
+                len(orders),
+                len(books.customers),
+                len(books.products),
+                len(books.categories),
+            ),
+        )
     )
 
 
@@ -138,7 +150,9 @@ def test_full_incremental_history_and_deletes(
             "where table_schema = 'raw_baloom' and table_name = 'invoices'"
         )
     )
-    assert types["total_amount"] == types["tax_amount"] == types["shipping_amount"] == "DECIMAL(18,2)"
+    assert (
+        types["total_amount"] == types["tax_amount"] == types["shipping_amount"] == "DECIMAL(18,2)"
+    )
     assert (types["due_date"], types["paid_at"]) == ("DATE", "TIMESTAMP WITH TIME ZONE")
 
     # orders with their items, exact to the cent; the catalogue and the customers
@@ -150,15 +164,28 @@ def test_full_incremental_history_and_deletes(
         "from raw_baloom.order_items order by order_id, line_number"
     )
     assert items == sorted(
-        (o.id, n, ln.product_id, cents_to_decimal(ln.quantity), cents_to_decimal(ln.unit_price),
-         rate_to_decimal(ln.rate), cents_to_decimal(ln.net))
+        (
+            o.id,
+            n,
+            ln.product_id,
+            cents_to_decimal(ln.quantity),
+            cents_to_decimal(ln.unit_price),
+            rate_to_decimal(ln.rate),
+            cents_to_decimal(ln.net),
+        )
         for o in books.orders
         if o.created_at <= sb.world.now
         for n, ln in enumerate(o.lines, 1)
     )
-    assert {r[0] for r in query("select id from raw_baloom.products")} == {p.id for p in books.products}
-    assert {r[0] for r in query("select id from raw_baloom.categories")} == {c.id for c in books.categories}
-    assert {r[0] for r in query("select id from raw_baloom.customers")} == {c.id for c in books.customers}
+    assert {r[0] for r in query("select id from raw_baloom.products")} == {
+        p.id for p in books.products
+    }
+    assert {r[0] for r in query("select id from raw_baloom.categories")} == {
+        c.id for c in books.categories
+    }
+    assert {r[0] for r in query("select id from raw_baloom.customers")} == {
+        c.id for c in books.customers
+    }
 
     # a rerun with nothing changed: same rows, same sums
     before = totals()
@@ -183,9 +210,9 @@ def test_full_incremental_history_and_deletes(
     assert new and paid, "the sandbox should create and settle invoices within two days"
     assert new <= current().keys()
     assert orders.keys() < {r[0] for r in query("select id from raw_baloom.orders")}
-    assert {r[0]: r[1:] for r in query("select id, status, total_amount from raw_baloom.orders")} == (
-        expected_orders(sb)
-    )
+    assert {
+        r[0]: r[1:] for r in query("select id, status, total_amount from raw_baloom.orders")
+    } == (expected_orders(sb))
     assert query(
         "select id, deleted_upstream from raw_baloom.invoices "
         f"where id in ('{paid_victim.id}', '{open_victim.id}') and _dlt_valid_to is null order by id"
@@ -222,9 +249,9 @@ def test_site_scope_narrows_products_orders_and_customers(
     site = books.sites[0]
     monkeypatch.setenv("SOURCES__BALOOM__SITE_ID", site)
     run()
-    assert {r[0]: r[1:] for r in query("select id, status, total_amount from raw_baloom.orders")} == (
-        expected_orders(sb, site)
-    )
+    assert {
+        r[0]: r[1:] for r in query("select id, status, total_amount from raw_baloom.orders")
+    } == (expected_orders(sb, site))
     assert {r[0] for r in query("select id from raw_baloom.products")} == {
         p.id for p in books.products if p.site_id == site
     }
