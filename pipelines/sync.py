@@ -2,7 +2,7 @@
 
 Each vendor has its own dlt pipeline (its own state and ``raw_<vendor>`` dataset) writing into
 the one DuckDB file. Extraction, which waits on the network, runs for all vendors at once;
-normalize and load, which write the file, run one vendor after another. A load package left
+normalize and load run one vendor after another. A load package left
 behind by a crash is finished before anything new is extracted.
 
 Nothing is written before the vendor has answered: the source is built (its configuration
@@ -200,6 +200,19 @@ class Reader:
                     cls._con = None
 
     @classmethod
+    @contextlib.contextmanager
+    def holding(cls) -> Iterator[None]:
+        """Keep the warehouse open inside, connection or not.
+
+        dlt opens and closes a connection for each load job; closing the process's last one
+        closes the database, which checkpoints it (writes the log into the file). Held open,
+        a load checkpoints once, when it is done, not once per job.
+        """
+        with cls.session():
+            cls._cursor().close()
+            yield
+
+    @classmethod
     def _cursor(cls) -> duckdb.DuckDBPyConnection:
         with cls._lock:
             if cls._con is None:
@@ -253,10 +266,9 @@ def finish_pending(pipeline: dlt.Pipeline | None) -> bool:
     if pipeline is None or not pipeline.has_pending_data:
         return False
     log.info("%s: finishing the work an interrupted run left behind", pipeline.pipeline_name)
+    normalize(pipeline)
     with LOAD_LOCK:
         warehouse.wait_for_write_access()
-        crashpoints.reached("normalize.start")
-        pipeline.normalize()
         crashpoints.reached("load.start")
         pipeline.load()
     return True
@@ -292,21 +304,28 @@ def extract(
     return pipeline
 
 
-def load(pipeline: dlt.Pipeline, vendor: str | None = None) -> tuple[list[str], dict[str, dict[str, int]]]:
-    """Normalize and load the extracted package; returns load ids and changes per table."""
-    with LOAD_LOCK:
-        warehouse.wait_for_write_access()
-        before = _state(pipeline, vendor) if vendor else {}
+def normalize(pipeline: dlt.Pipeline) -> None:
+    """Normalize the extracted package, if any (it writes the pipeline's files, not the warehouse)."""
+    if pipeline.list_extracted_load_packages():
         crashpoints.reached("normalize.start")
         pipeline.normalize()
-        crashpoints.reached("load.start")
-        info = pipeline.load()
-        load_ids = list(info.loads_ids)
-        changes: dict[str, dict[str, int]] = {}
-        if vendor:
-            with pipeline.sql_client() as client:
-                changes = report.load_changes(client.native_connection, vendor, load_ids, before)
-                release_memory(client.native_connection)
+
+
+def load(pipeline: dlt.Pipeline, vendor: str | None = None) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """Normalize and load the extracted package; returns load ids and changes per table."""
+    normalize(pipeline)
+    with LOAD_LOCK:
+        warehouse.wait_for_write_access()  # before opening: another process may hold the file
+        with Reader.holding():
+            before = _state(pipeline, vendor) if vendor else {}
+            crashpoints.reached("load.start")
+            info = pipeline.load()
+            load_ids = list(info.loads_ids)
+            changes: dict[str, dict[str, int]] = {}
+            if vendor:
+                with pipeline.sql_client() as client:
+                    changes = report.load_changes(client.native_connection, vendor, load_ids, before)
+                    release_memory(client.native_connection)
     return load_ids, changes
 
 

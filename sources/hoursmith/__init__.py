@@ -21,6 +21,7 @@ from sources.sync import (
     RAW_CONTRACT,
     SyncContext,
     Watermark,
+    coalesce,
     emit_page,
     is_due,
     no_reader,
@@ -58,11 +59,11 @@ def sync_list(
         query = {"sort": settings.FULL_SORT, settings.CLIENTS_SINCE_PARAM: since.isoformat()}
         walk = helpers.pages(ctx, entity, query, page_limit)
     seen: set[str] = set()
-    for records in walk:
+    for batch in coalesce(walk):
         for item in emit_page(
             ctx,
             table,
-            records,
+            batch,
             endpoint=settings.ENDPOINTS[entity],
             seen=seen,
             dedupe=seen,

@@ -25,11 +25,13 @@ from sources.sync import (
     PageSpec,
     SyncContext,
     Watermark,
+    coalesce,
     emit_page,
     is_due,
     leavers,
     no_reader,
     numbered_pages,
+    records,
     resource,
     tombstones,
     utc_now,
@@ -90,8 +92,8 @@ class InvoiceRun:
 
     def scan(self, spec: PageSpec) -> Iterator[Any]:
         """Every page of one invoice list (pages in parallel)."""
-        for items, _page in numbered_pages(self.ctx, spec, table=helpers.INVOICES):
-            yield from self.emit(items)
+        for batch in coalesce(records(numbered_pages(self.ctx, spec, table=helpers.INVOICES))):
+            yield from self.emit(batch)
 
     def reread(self, ids: Sequence[str]) -> Iterator[Any]:
         """Read invoices by id, in parallel; those Wuro no longer has are flagged deleted."""
@@ -159,11 +161,11 @@ def payments(ctx: SyncContext, every_days: float) -> Iterator[Any]:
     since = None if full else mark.start()
     spec = helpers.page_spec("payments", minDate=since.isoformat() if since else None)
     seen: set[str] = set()
-    for items, _page in numbered_pages(ctx, spec, table=helpers.PAYMENTS):
+    for batch in coalesce(records(numbered_pages(ctx, spec, table=helpers.PAYMENTS))):
         for item in emit_page(
             ctx,
             helpers.PAYMENTS,
-            items,
+            batch,
             endpoint=spec.path,
             id_key=settings.ID_KEY,
             seen=seen,
@@ -192,11 +194,11 @@ def catalog(ctx: SyncContext, entity: str, table: Table, every_days: float) -> I
 
     def read(st: str | None) -> Iterator[Any]:
         spec = helpers.page_spec(entity, state=st)
-        for items, _page in numbered_pages(ctx, spec, table=table):
+        for batch in coalesce(records(numbered_pages(ctx, spec, table=table))):
             out = emit_page(
                 ctx,
                 table,
-                items,
+                batch,
                 endpoint=spec.path,
                 id_key=settings.ID_KEY,
                 seen=seen,
