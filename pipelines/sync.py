@@ -296,6 +296,8 @@ def extract(
     built, so a configuration or network problem writes nothing.
     """
     reader = Reader(pipeline)
+    if pipeline is not None:
+        drop_child_keys(pipeline)
     with Reader.session():
         source = build_source(vendor, stats, full_refresh, workers, reader)
         if pipeline is None:
@@ -309,6 +311,24 @@ def normalize(pipeline: dlt.Pipeline) -> None:
     if pipeline.list_extracted_load_packages():
         crashpoints.reached("normalize.start")
         pipeline.normalize()
+
+
+def drop_child_keys(pipeline: dlt.Pipeline) -> None:
+    """Drop the primary keys that warehouses made by earlier versions keep on child tables.
+
+    A child table (lines, payments) is merged on its parent's key alone (see
+    :func:`sources.sync.child`); a stored primary key of (parent, line number) would make every
+    merge a nested-loop join. dlt keeps stored keys when hints stop naming them, so they are
+    cleared here, in the pipeline's schema, before the extract that writes the next package.
+    """
+    for schema in pipeline.schemas.values():
+        for table in schema.tables.values():
+            columns = table.get("columns", {})
+            merge = {c for c, col in columns.items() if col.get("merge_key")}
+            keys = {c for c, col in columns.items() if col.get("primary_key")}
+            if merge and merge < keys:
+                for name in keys:
+                    columns[name]["primary_key"] = False
 
 
 def load(pipeline: dlt.Pipeline, vendor: str | None = None) -> tuple[list[str], dict[str, dict[str, int]]]:

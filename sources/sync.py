@@ -210,22 +210,16 @@ def hints(table: Table, disposition: Any, primary_key: Any = None, merge_key: An
     )
 
 
-DLT_TYPES = {pa.string(): "text", pa.int64(): "bigint"}  # of the key columns a child table adds
-
-
-def child(arrow: pa.Table, table: Table, parent_key: str, key: Sequence[str] = ("line_number",)) -> Any:
+def child(arrow: pa.Table, table: Table, parent_key: str) -> Any:
     """Rows of a child table (lines, payments): each load replaces its parents' rows.
 
     Merged on ``parent_key`` (delete-insert): a parent's rows are replaced as a set, so a line
-    removed upstream disappears; ``key`` numbers the rows within a parent. Neither is a primary
-    key: with one, dlt deletes rows matching ``key or parent``, a join DuckDB cannot hash (it
-    ran out of memory merging 300,000 lines); matching the parent alone deletes the same rows.
-    Each parent is emitted once per run, so a load holds no duplicate rows to weed out.
+    removed upstream disappears. No primary key: with (parent, line number) as one, dlt deletes
+    rows matching ``key or parent``, a join DuckDB cannot hash (it ran out of memory merging
+    300,000 lines); matching the parent alone deletes the same rows. Each parent is emitted once
+    per run, so a load holds no duplicate rows to weed out.
     """
-    merge = hints(table, "merge", primary_key=[], merge_key=parent_key)  # not the parent's key
-    for name in (parent_key, *key):  # clears the keys a warehouse made before kept in its schema
-        column = merge["columns"].get(name) or {"data_type": DLT_TYPES[arrow.schema.field(name).type]}
-        merge["columns"][name] = {**column, "name": name, "primary_key": False}
+    merge = hints(table, "merge", primary_key=[], merge_key=parent_key)  # [], not the parent's key
     return dlt.mark.with_hints(arrow, merge, create_table_variant=True)
 
 
@@ -250,7 +244,7 @@ def nested(
             return []
         changes = table.drift(rows, endpoint or table.name)
         arrow, bad, _ = table.convert(rows, endpoint or f"{table.name}", extra=lambda r: keys[id(r)])
-        out = [child(arrow, table, parent_key, (number,))] if arrow.num_rows else []
+        out = [child(arrow, table, parent_key)] if arrow.num_rows else []
         if changes:
             out.append(schema_changes(ctx, changes))
         if bad:
