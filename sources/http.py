@@ -1,6 +1,6 @@
 """The one HTTP layer of all five sources.
 
-An :class:`ApiClient` keeps a keep-alive connection pool per vendor and sends every request
+An :class:`ApiClient` keeps keep-alive connections per vendor and sends every request
 through the same policy: timeouts; retries on 429, 5xx and broken connections with exponential
 backoff and full jitter, honouring ``Retry-After`` up to a cap; a proactive request budget that
 keeps under the vendor's published rate limits (read live from ``X-RateLimit-*`` headers when
@@ -208,6 +208,7 @@ class ApiClient:
         max_connections: int = 8,
         stats: SyncStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
@@ -217,16 +218,43 @@ class ApiClient:
         self.stats = stats or SyncStats(vendor)
         self.sleep = sleep
         self._secrets = secrets_in(headers)
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers=dict(headers),
-            timeout=httpx.Timeout(timeout, connect=10.0),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            follow_redirects=False,
-        )
+        self._options: dict[str, Any] = {
+            "base_url": self.base_url,
+            "headers": dict(headers),
+            "timeout": httpx.Timeout(timeout, connect=10.0),
+            "limits": httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            "follow_redirects": False,
+            "transport": transport,
+        }
+        # One httpx client per keep-alive connection, each used by one thread at a time: threads
+        # sharing one client's pool queue on its lock, which it holds across socket checks (with
+        # eight fetch threads per endpoint, most of their time went to that queue).
+        self._slots = threading.BoundedSemaphore(max(1, max_connections))
+        self._idle: list[httpx.Client] = []
+        self._clients: list[httpx.Client] = []
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._http.close()
+        with self._lock:
+            clients, self._clients, self._idle = self._clients, [], []
+        for client in clients:
+            client.close()
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[httpx.Client]:
+        """An idle client (a kept-alive connection), or a new one; at most ``max_connections``."""
+        with self._slots:
+            with self._lock:
+                client = self._idle.pop() if self._idle else None
+            if client is None:
+                client = httpx.Client(**self._options)
+                with self._lock:
+                    self._clients.append(client)
+            try:
+                yield client
+            finally:
+                with self._lock:
+                    self._idle.append(client)
 
     def __enter__(self) -> ApiClient:
         return self
@@ -257,7 +285,8 @@ class ApiClient:
                     self.stats.add(waited=waited)
             self.stats.add(requests=1)
             try:
-                resp = self._http.get(path, params=params)
+                with self._connection() as http:
+                    resp = http.get(path, params=params)
                 connected = True
                 if self.budget is not None:
                     self.budget.observe(resp.headers)

@@ -254,9 +254,7 @@ def client_for(handler: Callable[[httpx.Request], httpx.Response], attempts: int
         credential_hint="SOURCES__KATSU__TOKEN",
         policy=RetryPolicy(attempts=attempts, backoff=0.0, backoff_max=0.0),
         sleep=lambda s: None,
-    )
-    client._http = httpx.Client(
-        base_url="http://vendor.test", transport=httpx.MockTransport(handler)
+        transport=httpx.MockTransport(handler),
     )
     return client
 

@@ -191,15 +191,12 @@ def test_a_vendor_echoing_the_credential_does_not_put_it_in_the_error(
 
     from sources.http import ApiClient, SourceError
 
+    echo = f'{{"error": {{"code": "bad_request", "message": "token {secret} is not valid here"}}}}'
     client = ApiClient(
         "hoursmith",
         "http://vendor.test",
         {**headers, "Accept": "application/json"},
         credential_hint="X",
-    )
-    echo = f'{{"error": {{"code": "bad_request", "message": "token {secret} is not valid here"}}}}'
-    client._http = httpx.Client(
-        base_url="http://vendor.test",
         transport=httpx.MockTransport(lambda req: httpx.Response(400, text=echo)),
     )
     with pytest.raises(SourceError) as info:
