@@ -258,9 +258,24 @@ for v in {json.dumps(vendors)}:
     total_rows += sum(n for t, n in p.last_trace.last_normalize_info.row_counts.items() if t.startswith("r") and "__" not in t)
 print(json.dumps({{"seconds": time.perf_counter() - t0, "rows": total_rows}}))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false"})
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false"})
+    peak = 0  # its resident memory, sampled each second (a killed process reports nothing)
+    while proc.poll() is None:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            peak = max(peak, int(status.split("VmRSS:")[1].split()[0]) // 1024)
+        except (OSError, IndexError):
+            pass
+        time.sleep(1)
+    stdout, stderr = proc.communicate()
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:  # the code holds the sandbox credentials: report the outcome only
+        how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
+        last = stderr.strip().splitlines()[-1][:200] if stderr.strip() else ""
+        return {"failed": f"{how} after {seconds:.0f} s", "error": last, "seconds": seconds, "peak_rss_mb": peak}
+    return {**json.loads(stdout.strip().splitlines()[-1]), "peak_rss_mb": peak}
 
 
 def main() -> dict[str, Any]:
@@ -313,15 +328,19 @@ def main() -> dict[str, Any]:
             if not args.skip_dlt:
                 vendors = args.dlt_vendors.split(",")
                 plain = dlt_plain(env, work, vendors)
-                result["dlt_rest_api"] = {
-                    "vendors": vendors,
-                    "rows": plain["rows"],
-                    "seconds": round(plain["seconds"], 2),
-                    "rows_per_s": round(plain["rows"] / plain["seconds"]),
-                }
-                result["ledgerline_vs_dlt_rest_api"] = round(
-                    result["ledgerline"]["rows_per_s"] / result["dlt_rest_api"]["rows_per_s"], 1
-                )
+                if "failed" in plain:  # recorded as it happened (the machine's memory ran out, say)
+                    result["dlt_rest_api"] = {"vendors": vendors, **plain, "seconds": round(plain["seconds"], 1)}
+                else:
+                    result["dlt_rest_api"] = {
+                        "vendors": vendors,
+                        "rows": plain["rows"],
+                        "seconds": round(plain["seconds"], 2),
+                        "rows_per_s": round(plain["rows"] / plain["seconds"]),
+                        "peak_rss_mb": plain["peak_rss_mb"],
+                    }
+                    result["ledgerline_vs_dlt_rest_api"] = round(
+                        result["ledgerline"]["rows_per_s"] / result["dlt_rest_api"]["rows_per_s"], 1
+                    )
         if args.memory_scale:
             with sandbox_process(args.memory_scale) as (_admin, env, _pid):
                 small = ledgerline(env, work / "small")
