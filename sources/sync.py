@@ -536,13 +536,10 @@ class DocumentRun:
             self.ctx, self.table, items, endpoint=self.endpoint, seen=self.seen, dedupe=self.seen, children=self.children
         )
 
-    def pages(self, pages: Iterable[tuple[list[Any], Page]]) -> Iterator[Any]:
-        for batch in coalesce(records(pages)):
-            yield from self.emit(batch)
-
     def scan(self, spec: PageSpec) -> Iterator[Any]:
         """Every page of ``spec`` (in parallel), emitted."""
-        yield from self.pages(numbered_pages(self.ctx, spec, table=self.table))
+        for batch in numbered_batches(self.ctx, spec, table=self.table):
+            yield from self.emit(batch)
 
     def sync(
         self, state: dict[str, Any], spec: PageSpec, incremental: Callable[[], Generator[Any, None, bool]] | None
@@ -623,6 +620,13 @@ def records(pages: Iterable[tuple[list[Any], Page]]) -> Iterator[list[Any]]:
         yield items
 
 
+def numbered_batches(
+    ctx: SyncContext, spec: PageSpec, first: int = 1, table: Table | None = None
+) -> Iterator[list[Any]]:
+    """The records of :func:`numbered_pages`, in batches of :data:`EMIT_ROWS` to convert."""
+    return coalesce(records(numbered_pages(ctx, spec, first, table)))
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -640,7 +644,7 @@ def scan(
     dedupe: set[str] | None = None,
 ) -> Iterator[Any]:
     """Scan a numbered endpoint: typed pages, their child rows, and rejected records."""
-    for batch in coalesce(records(numbered_pages(ctx, spec, first, table))):
+    for batch in numbered_batches(ctx, spec, first, table):
         yield from emit_page(
             ctx, table, batch, endpoint=endpoint, id_key=spec.record_id, seen=seen, extra=extra, children=children, dedupe=dedupe
         )

@@ -25,13 +25,11 @@ from sources.sync import (
     PageSpec,
     SyncContext,
     Watermark,
-    coalesce,
     emit_page,
     is_due,
     leavers,
     no_reader,
-    numbered_pages,
-    records,
+    numbered_batches,
     resource,
     tombstones,
     utc_now,
@@ -92,7 +90,7 @@ class InvoiceRun:
 
     def scan(self, spec: PageSpec) -> Iterator[Any]:
         """Every page of one invoice list (pages in parallel)."""
-        for batch in coalesce(records(numbered_pages(self.ctx, spec, table=helpers.INVOICES))):
+        for batch in numbered_batches(self.ctx, spec, table=helpers.INVOICES):
             yield from self.emit(batch)
 
     def reread(self, ids: Sequence[str]) -> Iterator[Any]:
@@ -161,7 +159,7 @@ def payments(ctx: SyncContext, every_days: float) -> Iterator[Any]:
     since = None if full else mark.start()
     spec = helpers.page_spec("payments", minDate=since.isoformat() if since else None)
     seen: set[str] = set()
-    for batch in coalesce(records(numbered_pages(ctx, spec, table=helpers.PAYMENTS))):
+    for batch in numbered_batches(ctx, spec, table=helpers.PAYMENTS):
         for item in emit_page(
             ctx,
             helpers.PAYMENTS,
@@ -194,7 +192,7 @@ def catalog(ctx: SyncContext, entity: str, table: Table, every_days: float) -> I
 
     def read(st: str | None) -> Iterator[Any]:
         spec = helpers.page_spec(entity, state=st)
-        for batch in coalesce(records(numbered_pages(ctx, spec, table=table))):
+        for batch in numbered_batches(ctx, spec, table=table):
             out = emit_page(
                 ctx,
                 table,

@@ -20,6 +20,7 @@ from sandbox.server import Sandbox
 from sandbox.vendors.baloom import baloom_status
 from sandbox.world.model import Document, cents_to_decimal, rate_to_decimal
 from sources.baloom import settings
+from tests.sources.helpers import raw_snapshot
 
 VENDOR = "baloom"
 SCALE = 1500
@@ -264,18 +265,11 @@ def test_site_scope_narrows_products_orders_and_customers(
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every raw table's rows, history included, without dlt's load bookkeeping."""
-    out = {}
-    for table in ("invoices", "orders", "order_items", "customers", "products", "categories"):
-        cols = [
-            r[0]
-            for r in query(
-                "select column_name from information_schema.columns where table_schema = "
-                f"'raw_baloom' and table_name = '{table}' and column_name not in "
-                "('_dlt_id', '_dlt_load_id', '_dlt_parent_id') order by ordinal_position"
-            )
-        ]
-        out[table] = query(f"select {', '.join(cols)} from raw_baloom.{table} order by all")
-    return out
+    return raw_snapshot(
+        query,
+        "raw_baloom",
+        ("invoices", "orders", "order_items", "customers", "products", "categories"),
+    )
 
 
 def test_flaky_vendor_gives_the_same_warehouse(

@@ -16,6 +16,7 @@ from sandbox.server import Sandbox
 from sandbox.vendors.ibana import receivable_status, supplier_status
 from sandbox.world.model import Document, cents_to_decimal, rate_to_decimal, vat_of
 from sources.ibana import settings
+from tests.sources.helpers import raw_snapshot
 
 VENDOR = "ibana"
 SCALE = 1500
@@ -274,25 +275,18 @@ def test_full_incremental_history_and_reconcile(
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every raw table's rows, history included, without dlt's load bookkeeping."""
-    out = {}
-    for table in (
-        "supplier_invoices",
-        "supplier_invoice_lines",
-        "supplier_invoice_splits",
-        "customer_invoices",
-        "customer_invoice_lines",
-        "counterparties",
-    ):
-        cols = [
-            r[0]
-            for r in query(
-                "select column_name from information_schema.columns where table_schema = "
-                f"'raw_ibana' and table_name = '{table}' and column_name not in "
-                "('_dlt_id', '_dlt_load_id') order by ordinal_position"
-            )
-        ]
-        out[table] = query(f"select {', '.join(cols)} from raw_ibana.{table} order by all")
-    return out
+    return raw_snapshot(
+        query,
+        "raw_ibana",
+        (
+            "supplier_invoices",
+            "supplier_invoice_lines",
+            "supplier_invoice_splits",
+            "customer_invoices",
+            "customer_invoice_lines",
+            "counterparties",
+        ),
+    )
 
 
 def test_flaky_vendor_gives_the_same_warehouse(

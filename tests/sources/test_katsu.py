@@ -15,6 +15,7 @@ from sandbox.server import Sandbox
 from sandbox.vendors.katsu import CURRENCY, katsu_status
 from sandbox.world.model import Document, cents_to_decimal
 from sources.katsu import settings
+from tests.sources.helpers import raw_snapshot
 
 VENDOR = "katsu"
 SCALE = 1500
@@ -180,18 +181,7 @@ def test_full_incremental_history_and_reconcile(
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every raw table's rows, history included, without dlt's load bookkeeping."""
-    out = {}
-    for table in ("invoices", "counterparties", "products"):
-        cols = [
-            r[0]
-            for r in query(
-                "select column_name from information_schema.columns where table_schema = "
-                f"'raw_katsu' and table_name = '{table}' and column_name not in "
-                "('_dlt_id', '_dlt_load_id') order by ordinal_position"
-            )
-        ]
-        out[table] = query(f"select {', '.join(cols)} from raw_katsu.{table} order by all")
-    return out
+    return raw_snapshot(query, "raw_katsu", ("invoices", "counterparties", "products"))
 
 
 def test_flaky_vendor_gives_the_same_warehouse(
