@@ -44,17 +44,33 @@ def sandbox_process(scale: int, seed: int = 42, faults: str = "none", plan: str 
     """Run ``ledgerline sandbox serve`` in its own process; yields (admin_url, env, pid)."""
     port = free_port_block()
     cmd = [
-        sys.executable, "-m", "pipelines.cli", "sandbox", "serve",
-        "--scale", str(scale), "--seed", str(seed), "--faults", faults,
-        "--port", str(port), "--hoursmith-plan", plan,
+        sys.executable,
+        "-m",
+        "pipelines.cli",
+        "sandbox",
+        "serve",
+        "--scale",
+        str(scale),
+        "--seed",
+        str(seed),
+        "--faults",
+        faults,
+        "--port",
+        str(port),
+        "--hoursmith-plan",
+        plan,
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"}
+    )
     admin = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 600
         while time.time() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"sandbox exited: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
+                raise RuntimeError(
+                    f"sandbox exited: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}"
+                )
             try:
                 if httpx.get(f"{admin}/health", timeout=1).status_code == 200:
                     break
@@ -68,7 +84,10 @@ def sandbox_process(scale: int, seed: int = 42, faults: str = "none", plan: str 
         creds = Credentials.for_seed(seed)
         vendors = ["baloom", "katsu", "ibana", "wuro", "hoursmith"]
         prefixes = {"wuro": "/api/v3.2", "hoursmith": "/api/v1"}
-        env = {f"SOURCES__{v.upper()}__BASE_URL": f"http://127.0.0.1:{port + 1 + i}{prefixes.get(v, '')}" for i, v in enumerate(vendors)}
+        env = {
+            f"SOURCES__{v.upper()}__BASE_URL": f"http://127.0.0.1:{port + 1 + i}{prefixes.get(v, '')}"
+            for i, v in enumerate(vendors)
+        }
         env.update(
             {
                 "SOURCES__BALOOM__API_KEY": creds.baloom_api_key,
@@ -95,7 +114,11 @@ def record(name: str, result: dict[str, Any]) -> Path:
     result = {
         "bench": name,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         **result,
     }
     path = RESULTS / f"{name}.json"

@@ -71,7 +71,10 @@ def headers(vendor: str, env: dict[str, str]) -> dict[str, str]:
     if vendor == "baloom":
         return {"X-API-Key": env["SOURCES__BALOOM__API_KEY"]}
     if vendor == "wuro":
-        return {"X-APP-ID": env["SOURCES__WURO__APP_ID"], "X-APP-SECRET": env["SOURCES__WURO__APP_SECRET"]}
+        return {
+            "X-APP-ID": env["SOURCES__WURO__APP_ID"],
+            "X-APP-SECRET": env["SOURCES__WURO__APP_SECRET"],
+        }
     return {"Authorization": f"Bearer {env[f'SOURCES__{vendor.upper()}__TOKEN']}"}
 
 
@@ -117,8 +120,12 @@ def floor(env: dict[str, str], db: Path) -> dict[str, Any]:
         vendor, path, paging, size, key = ep
         base = env[f"SOURCES__{vendor.upper()}__BASE_URL"]
         tables: list[pa.Table] = []
-        with httpx.Client(base_url=base, headers=headers(vendor, env), timeout=60,
-                          limits=httpx.Limits(max_connections=WORKERS)) as c:
+        with httpx.Client(
+            base_url=base,
+            headers=headers(vendor, env),
+            timeout=60,
+            limits=httpx.Limits(max_connections=WORKERS),
+        ) as c:
             if paging == "cursor":
                 cursor = None
                 while True:
@@ -181,8 +188,11 @@ def ledgerline(env: dict[str, str], home: Path) -> dict[str, Any]:
     # client its plan has none (it still obeys X-RateLimit-* headers and 429s)
     limits = {"SOURCES__HOURSMITH__PLAN_LIMITS": "[]"}
     out = subprocess.run(
-        [sys.executable, "-c", code], env={**os.environ, **env, **limits, "LEDGERLINE_HOME": str(home)},
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        env={**os.environ, **env, **limits, "LEDGERLINE_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["errors"]:
@@ -259,8 +269,13 @@ for v in {json.dumps(vendors)}:
 print(json.dumps({{"seconds": time.perf_counter() - t0, "rows": total_rows}}))
 """
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false"},
+    )
     peak = 0  # its resident memory, sampled each second (a killed process reports nothing)
     while proc.poll() is None:
         try:
@@ -272,9 +287,18 @@ print(json.dumps({{"seconds": time.perf_counter() - t0, "rows": total_rows}}))
     stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:  # the code holds the sandbox credentials: report the outcome only
-        how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
+        how = (
+            f"killed by signal {-proc.returncode}"
+            if proc.returncode < 0
+            else f"exit {proc.returncode}"
+        )
         last = stderr.strip().splitlines()[-1][:200] if stderr.strip() else ""
-        return {"failed": f"{how} after {seconds:.0f} s", "error": last, "seconds": seconds, "peak_rss_mb": peak}
+        return {
+            "failed": f"{how} after {seconds:.0f} s",
+            "error": last,
+            "seconds": seconds,
+            "peak_rss_mb": peak,
+        }
     return {**json.loads(stdout.strip().splitlines()[-1]), "peak_rss_mb": peak}
 
 
@@ -282,9 +306,15 @@ def main() -> dict[str, Any]:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=100_000)
     ap.add_argument("--skip-dlt", action="store_true")
-    ap.add_argument("--dlt-vendors", default=",".join(VENDORS), help="vendors to run through dlt rest_api")
-    ap.add_argument("--memory-scale", type=int, default=None,
-                    help="scale of the smaller run for the peak-memory ratio (default: a tenth; 0 skips)")
+    ap.add_argument(
+        "--dlt-vendors", default=",".join(VENDORS), help="vendors to run through dlt rest_api"
+    )
+    ap.add_argument(
+        "--memory-scale",
+        type=int,
+        default=None,
+        help="scale of the smaller run for the peak-memory ratio (default: a tenth; 0 skips)",
+    )
     args = ap.parse_args()
     if args.memory_scale is None:
         args.memory_scale = args.scale // 10
@@ -308,7 +338,9 @@ def main() -> dict[str, Any]:
                 "peak_rss_mb": round(ours["peak_rss_mb"]),
                 "vendors": ours["vendors"],
             }
-            result["ledgerline_vs_floor"] = round(result["ledgerline"]["rows_per_s"] / result["floor"]["rows_per_s"], 3)
+            result["ledgerline_vs_floor"] = round(
+                result["ledgerline"]["rows_per_s"] / result["floor"]["rows_per_s"], 3
+            )
             httpx.post(f"{admin}/clock/advance", params={"days": 1}, timeout=600).raise_for_status()
             before = work / "home-before-incremental"
             shutil.copytree(work / "home", before)
@@ -329,7 +361,11 @@ def main() -> dict[str, Any]:
                 vendors = args.dlt_vendors.split(",")
                 plain = dlt_plain(env, work, vendors)
                 if "failed" in plain:  # recorded as it happened (the machine's memory ran out, say)
-                    result["dlt_rest_api"] = {"vendors": vendors, **plain, "seconds": round(plain["seconds"], 1)}
+                    result["dlt_rest_api"] = {
+                        "vendors": vendors,
+                        **plain,
+                        "seconds": round(plain["seconds"], 1),
+                    }
                 else:
                     result["dlt_rest_api"] = {
                         "vendors": vendors,

@@ -57,7 +57,9 @@ def ensure_warehouse_slot() -> None:
             client.read_global_concurrency_limit_by_name(WAREHOUSE_SLOT)
         except ObjectNotFound:
             with contextlib.suppress(ObjectAlreadyExists):  # another process made it first
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WAREHOUSE_SLOT, limit=1))
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=WAREHOUSE_SLOT, limit=1)
+                )
 
 
 def serve_all() -> None:

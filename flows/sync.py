@@ -73,7 +73,11 @@ def load_task(vendor: str) -> dict[str, Any]:
         load_ids, changes = sync_lib.load(pipeline, vendor)
     except Exception as exc:
         raise sync_lib.SyncFailed.of(vendor, exc) from None
-    return {"load_ids": load_ids, "changes": changes, "load_s": round(time.perf_counter() - started, 2)}
+    return {
+        "load_ids": load_ids,
+        "changes": changes,
+        "load_s": round(time.perf_counter() - started, 2),
+    }
 
 
 @task(name="transform", retries=1, retry_delay_seconds=2)
@@ -83,7 +87,12 @@ def transform_task(as_of: date | None = None, currency: str = "EUR") -> dict[str
 
     result = build(as_of=as_of, currency=currency)  # waits while another process holds the file
     publish()  # analysts read the published copy: never blocked, always consistent
-    return {"as_of": result.as_of.isoformat(), "currency": currency, "seconds": round(result.seconds, 2), "models": len(result.models)}
+    return {
+        "as_of": result.as_of.isoformat(),
+        "currency": currency,
+        "seconds": round(result.seconds, 2),
+        "models": len(result.models),
+    }
 
 
 @flow(name="ledgerline-vendor-load", log_prints=True)

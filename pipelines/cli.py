@@ -17,7 +17,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-sandbox_app = typer.Typer(help="The embedded API sandbox: five vendor emulators on loopback.", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="The embedded API sandbox: five vendor emulators on loopback.", no_args_is_help=True
+)
 app.add_typer(sandbox_app, name="sandbox")
 console = Console()
 err = Console(stderr=True)
@@ -25,11 +27,22 @@ err = Console(stderr=True)
 
 @sandbox_app.command("serve")
 def sandbox_serve(
-    scale: Annotated[int, typer.Option(help="Invoices per vendor before the clock starts.", min=1)] = 1000,
+    scale: Annotated[
+        int, typer.Option(help="Invoices per vendor before the clock starts.", min=1)
+    ] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the deterministic world.")] = 42,
     faults: Annotated[str, typer.Option(help="Fault profile: none, flaky or hostile.")] = "none",
-    port: Annotated[int, typer.Option(help="Admin port; the five vendors take the next five ports. 0 picks free ports.", min=0, max=65530)] = 0,
-    hoursmith_plan: Annotated[str, typer.Option(help="Hoursmith rate-limit plan: studio, agency or unlimited.")] = "studio",
+    port: Annotated[
+        int,
+        typer.Option(
+            help="Admin port; the five vendors take the next five ports. 0 picks free ports.",
+            min=0,
+            max=65530,
+        ),
+    ] = 0,
+    hoursmith_plan: Annotated[
+        str, typer.Option(help="Hoursmith rate-limit plan: studio, agency or unlimited.")
+    ] = "studio",
 ) -> None:
     """Serve all five vendor APIs on 127.0.0.1 until interrupted."""
     from sandbox.server import Sandbox
@@ -41,14 +54,18 @@ def sandbox_serve(
         raise typer.Exit(2) from None
 
     def ready() -> None:
-        table = Table(title=f"ledgerline sandbox (seed {seed}, scale {scale}, faults {faults}, clock {sb.world.clock})")
+        table = Table(
+            title=f"ledgerline sandbox (seed {seed}, scale {scale}, faults {faults}, clock {sb.world.clock})"
+        )
         table.add_column("vendor")
         table.add_column("base URL")
         for vendor, url in sb.base_urls.items():
             table.add_row(vendor, url)
         table.add_row("admin", sb.admin_url + "  (POST /clock/advance?days=N)")
         console.print(table)
-        console.print("Point ledgerline at it with these variables (sandbox credentials, not secrets):")
+        console.print(
+            "Point ledgerline at it with these variables (sandbox credentials, not secrets):"
+        )
         for key, value in sb.env().items():
             console.print(f"  export {key}={value}", soft_wrap=True, highlight=False)
         console.print("Press Ctrl+C to stop.")
@@ -57,11 +74,15 @@ def sandbox_serve(
     try:
         sb.serve_forever(port or None, on_ready=ready)
     except OSError as exc:
-        err.print(f"[red]error:[/red] cannot listen on 127.0.0.1 port {port}: {exc.strerror}. Choose another --port.")
+        err.print(
+            f"[red]error:[/red] cannot listen on 127.0.0.1 port {port}: {exc.strerror}. Choose another --port."
+        )
         raise typer.Exit(1) from None
 
 
-VENDOR_HELP = "Vendor to sync (repeat for several): baloom, katsu, ibana, wuro, hoursmith. Default: all."
+VENDOR_HELP = (
+    "Vendor to sync (repeat for several): baloom, katsu, ibana, wuro, hoursmith. Default: all."
+)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -94,9 +115,16 @@ def _parse_date(value: str | None) -> date | None:
 @app.command()
 def sync(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help=VENDOR_HELP)] = None,
-    full_refresh: Annotated[bool, typer.Option(help="Re-read everything now (a full reconcile) instead of only the changes.")] = False,
-    transform: Annotated[bool, typer.Option(help="Rebuild the warehouse models after loading.")] = True,
-    as_of: Annotated[str | None, typer.Option(help="As-of date for the models (YYYY-MM-DD). Default: today.")] = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(help="Re-read everything now (a full reconcile) instead of only the changes."),
+    ] = False,
+    transform: Annotated[
+        bool, typer.Option(help="Rebuild the warehouse models after loading.")
+    ] = True,
+    as_of: Annotated[
+        str | None, typer.Option(help="As-of date for the models (YYYY-MM-DD). Default: today.")
+    ] = None,
     currency: Annotated[str, typer.Option(help="Reporting currency of the models.")] = "EUR",
 ) -> None:
     """Sync vendors into the warehouse (through the Prefect sync flow), then rebuild the models."""
@@ -113,16 +141,28 @@ def sync(
 
     with SyncProgress(vendors, console):
         try:
-            result = sync_flow(vendors=vendors, full_refresh=full_refresh, transform=transform, as_of=as_of_date, currency=currency)
+            result = sync_flow(
+                vendors=vendors,
+                full_refresh=full_refresh,
+                transform=transform,
+                as_of=as_of_date,
+                currency=currency,
+            )
         except Exception as exc:  # the flow's message already says what to do
             _fail(_one_line(exc))
-    console.print(f"Synced {', '.join(vendors)} in {result['seconds']} s into {config.warehouse_path()}")
+    console.print(
+        f"Synced {', '.join(vendors)} in {result['seconds']} s into {config.warehouse_path()}"
+    )
 
 
 @app.command()
 def transform(
-    as_of: Annotated[str | None, typer.Option(help="As-of date (YYYY-MM-DD). Default: today.")] = None,
-    currency: Annotated[str, typer.Option(help="Reporting currency: EUR, GBP, USD or CHF.")] = "EUR",
+    as_of: Annotated[
+        str | None, typer.Option(help="As-of date (YYYY-MM-DD). Default: today.")
+    ] = None,
+    currency: Annotated[
+        str, typer.Option(help="Reporting currency: EUR, GBP, USD or CHF.")
+    ] = "EUR",
 ) -> None:
     """Rebuild the warehouse models (staging, core, marts) in one transaction."""
     from pipelines import config
@@ -139,7 +179,9 @@ def transform(
         publish()
     except Exception as exc:
         _fail(_one_line(exc))
-    console.print(f"Built {len(result.models)} models as of {result.as_of} ({result.currency}) in {result.seconds:.1f} s.")
+    console.print(
+        f"Built {len(result.models)} models as of {result.as_of} ({result.currency}) in {result.seconds:.1f} s."
+    )
 
 
 @app.command()
@@ -157,7 +199,9 @@ def status() -> None:
 
 @app.command()
 def schedule(
-    port: Annotated[int, typer.Option(help="Port of the local Prefect server (and its UI) on 127.0.0.1.")] = 4200,
+    port: Annotated[
+        int, typer.Option(help="Port of the local Prefect server (and its UI) on 127.0.0.1.")
+    ] = 4200,
 ) -> None:
     """Serve the scheduled deployments (hourly incremental sync, nightly reconcile and models).
 
@@ -178,7 +222,17 @@ def schedule(
         except httpx.TransportError:
             console.print(f"Starting a local Prefect server on 127.0.0.1:{port} ...")
             server = subprocess.Popen(
-                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -192,7 +246,9 @@ def schedule(
                 server.terminate()
                 _fail(f"the Prefect server did not start on port {port}: choose another --port.")
         os.environ["PREFECT_API_URL"] = api
-    console.print(f"Prefect UI: {os.environ['PREFECT_API_URL'].removesuffix('/api')}  (deployments: hourly-incremental, nightly-reconcile)")
+    console.print(
+        f"Prefect UI: {os.environ['PREFECT_API_URL'].removesuffix('/api')}  (deployments: hourly-incremental, nightly-reconcile)"
+    )
     from flows.deployments import serve_all
 
     try:
@@ -209,9 +265,13 @@ def _one_line(exc: BaseException) -> str:
 
 @app.command()
 def demo(
-    scale: Annotated[int, typer.Option(help="Invoices per vendor in the demo world.", min=1)] = 2000,
+    scale: Annotated[
+        int, typer.Option(help="Invoices per vendor in the demo world.", min=1)
+    ] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the demo world.")] = 42,
-    faults: Annotated[str, typer.Option(help="Sandbox fault profile: none, flaky or hostile.")] = "none",
+    faults: Annotated[
+        str, typer.Option(help="Sandbox fault profile: none, flaky or hostile.")
+    ] = "none",
 ) -> None:
     """Run the product end to end on the embedded sandbox (sync, incremental sync, models, reports)."""
     from pipelines.demo import run_demo

@@ -37,7 +37,9 @@ def _money(value: object) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
-def run_demo(scale: int = 2000, seed: int = 42, faults: str = "none", console: Console | None = None) -> Path:
+def run_demo(
+    scale: int = 2000, seed: int = 42, faults: str = "none", console: Console | None = None
+) -> Path:
     """Run the demo; returns the warehouse path."""
     console = console or Console()
     from sandbox.server import Sandbox
@@ -49,7 +51,9 @@ def run_demo(scale: int = 2000, seed: int = 42, faults: str = "none", console: C
     os.environ["LEDGERLINE_HOME"] = str(home)
     started = time.perf_counter()
     console.rule("[bold]ledgerline demo")
-    console.print(f"Starting the sandbox: five vendor APIs on 127.0.0.1 (seed {seed}, {scale:,} invoices per vendor, faults: {faults})")
+    console.print(
+        f"Starting the sandbox: five vendor APIs on 127.0.0.1 (seed {seed}, {scale:,} invoices per vendor, faults: {faults})"
+    )
     sandbox = Sandbox(seed=seed, scale=scale, faults=faults).start()
     saved = {k: os.environ.get(k) for k in sandbox.env()}
     os.environ.update(sandbox.env())
@@ -63,7 +67,9 @@ def run_demo(scale: int = 2000, seed: int = 42, faults: str = "none", console: C
         with SyncProgress(vendors, console):
             sync_flow(vendors=vendors, transform=False)
         sandbox.advance(1)
-        console.print(f"The sandbox clock moves to {sandbox.world.clock}: new documents, payments, deletes. Incremental sync:")
+        console.print(
+            f"The sandbox clock moves to {sandbox.world.clock}: new documents, payments, deletes. Incremental sync:"
+        )
         with SyncProgress(vendors, console):
             sync_flow(vendors=vendors, transform=True, as_of=sandbox.world.clock)
         as_of = sandbox.world.clock
@@ -79,9 +85,11 @@ def run_demo(scale: int = 2000, seed: int = 42, faults: str = "none", console: C
     path = published_path()
     show_reports(path, as_of, console)
     console.rule()
-    console.print(f"Warehouse: [bold]{path}[/bold]  (built in {time.perf_counter() - started:.0f} s; sandbox stopped)")
     console.print(
-        f"Query it:  LEDGERLINE_HOME={home} .venv/bin/python -c \"from warehouse import connect; "
+        f"Warehouse: [bold]{path}[/bold]  (built in {time.perf_counter() - started:.0f} s; sandbox stopped)"
+    )
+    console.print(
+        f'Query it:  LEDGERLINE_HOME={home} .venv/bin/python -c "from warehouse import connect; '
         "connect().sql('select * from marts.receivables_aging where is_total').show()\"",
         soft_wrap=True,
         highlight=False,
@@ -107,13 +115,13 @@ def _aging(con: duckdb.DuckDBPyConnection, as_of: date, console: Console) -> Non
     for b in [*buckets, "total"]:
         t.add_column(b, justify="right")
     top = con.execute(
-        f'select customer_name, currency, {", ".join(chr(34) + b + chr(34) for b in buckets)}, total '
+        f"select customer_name, currency, {', '.join(chr(34) + b + chr(34) for b in buckets)}, total "
         "from marts.receivables_aging where not is_total and is_converted order by total desc limit 8"
     ).fetchall()
     for row in top:
         t.add_row(str(row[0])[:28], row[1], *(_money(v) for v in row[2:]))
     totals = con.execute(
-        f'select currency, {", ".join(chr(34) + b + chr(34) for b in buckets)}, total '
+        f"select currency, {', '.join(chr(34) + b + chr(34) for b in buckets)}, total "
         "from marts.receivables_aging where is_total order by is_converted desc, currency"
     ).fetchall()
     for row in totals:
@@ -124,7 +132,9 @@ def _aging(con: duckdb.DuckDBPyConnection, as_of: date, console: Console) -> Non
 def _vat(con: duckdb.DuckDBPyConnection, as_of: date, console: Console) -> None:
     quarter, months = last_closed_quarter(as_of)
     marks = ", ".join(f"'{m}'" for m in months)
-    t = Table(title=f"VAT return, last closed quarter {quarter} (accrual basis, reporting currency)")
+    t = Table(
+        title=f"VAT return, last closed quarter {quarter} (accrual basis, reporting currency)"
+    )
     for col in ("country", "output VAT", "input VAT", "net due"):
         t.add_column(col, justify="right" if col != "country" else "left")
     for row in con.execute(
@@ -168,4 +178,6 @@ def _quality(con: duckdb.DuckDBPyConnection, console: Console) -> None:
         "select reason, count(*), sum(gross_amount_rc) from marts.vat_coverage group by reason order by reason"
     ).fetchall()
     for reason, n, amount in coverage:
-        console.print(f"VAT coverage: {n} documents ({_money(amount)} in reporting currency) {reason.replace('_', ' ')}")
+        console.print(
+            f"VAT coverage: {n} documents ({_money(amount)} in reporting currency) {reason.replace('_', ' ')}"
+        )

@@ -42,7 +42,15 @@ class SyncProgress:
             if s is None:
                 t.add_row(v, "-", "-", "-", "-", "-", "-")
             else:
-                t.add_row(v, str(s.requests), str(s.pages), f"{s.rows:,}", str(s.rejected), str(s.retries), f"{s.waited:.1f}")
+                t.add_row(
+                    v,
+                    str(s.requests),
+                    str(s.pages),
+                    f"{s.rows:,}",
+                    str(s.rejected),
+                    str(s.retries),
+                    f"{s.waited:.1f}",
+                )
         return t
 
     def update(self, stats: SyncStats) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from pipelines import config
+from warehouse import scalar
 
 
 def _tables(vendor: str) -> tuple[list[str], set[str]]:
@@ -22,7 +23,9 @@ def table_state(con: duckdb.DuckDBPyConnection, vendor: str) -> dict[str, int]:
     for name in names:
         where = "where _dlt_valid_to is null" if name in history else ""
         try:
-            out[name] = con.execute(f'select count(*) from "{config.dataset(vendor)}"."{name}" {where}').fetchone()[0]
+            out[name] = scalar(
+                con, f'select count(*) from "{config.dataset(vendor)}"."{name}" {where}'
+            )
         except duckdb.Error:
             out[name] = 0
     return out
@@ -42,42 +45,52 @@ def load_changes(
     for name in names:
         try:
             loaded, deleted = con.execute(
-                f'select count(*), count(*) filter (where coalesce(deleted_upstream, false)) '
+                f"select count(*), count(*) filter (where coalesce(deleted_upstream, false)) "
                 f'from "{ds}"."{name}" where _dlt_load_id in ({ids})'
-            ).fetchone()
+            ).fetchone() or (0, 0)
         except duckdb.Error:
             continue
         new = max(0, after.get(name, 0) - before.get(name, 0))
         if name in history:
-            new = con.execute(
+            new = scalar(
+                con,
                 f'select count(*) from "{ds}"."{name}" v where _dlt_load_id in ({ids}) and not exists '
-                f'(select 1 from "{ds}"."{name}" p where p.id = v.id and p._dlt_valid_from < v._dlt_valid_from)'
-            ).fetchone()[0]
+                f'(select 1 from "{ds}"."{name}" p where p.id = v.id and p._dlt_valid_from < v._dlt_valid_from)',
+            )
         out[name] = {"new": new, "changed": max(0, loaded - new - deleted), "deleted": deleted}
     try:
-        rejected = con.execute(
-            f'select count(*) from "{ds}".rejected_records where _dlt_load_id in ({ids})'
-        ).fetchone()[0]
+        rejected = scalar(
+            con, f'select count(*) from "{ds}".rejected_records where _dlt_load_id in ({ids})'
+        )
     except duckdb.Error:
         rejected = 0
     out["rejected_records"] = {"new": rejected, "changed": 0, "deleted": 0}
     try:  # the vendor changed the shape of its records (see marts.data_quality_issues)
         drifted = con.execute(
-            f'select count(*) filter (where first_seen_at = last_seen_at), count(*) '
+            f"select count(*) filter (where first_seen_at = last_seen_at), count(*) "
             f'from "{ds}".schema_changes where _dlt_load_id in ({ids})'
         ).fetchone()
     except duckdb.Error:
         drifted = None
     if drifted and drifted[1]:
-        out["schema_changes"] = {"new": drifted[0], "changed": drifted[1] - drifted[0], "deleted": 0}
+        out["schema_changes"] = {
+            "new": drifted[0],
+            "changed": drifted[1] - drifted[0],
+            "deleted": 0,
+        }
     return out
 
 
 def run_summary_markdown(
-    results: dict[str, dict[str, Any]], failures: dict[str, str], seconds: float, transformed: dict[str, Any] | None
+    results: dict[str, dict[str, Any]],
+    failures: dict[str, str],
+    seconds: float,
+    transformed: dict[str, Any] | None,
 ) -> str:
     lines = [f"# ledgerline sync ({seconds:.1f} s)", ""]
-    lines.append("| vendor | requests | pages | rows | rejected | retries | waited (s) | extract (s) | load (s) |")
+    lines.append(
+        "| vendor | requests | pages | rows | rejected | retries | waited (s) | extract (s) | load (s) |"
+    )
     lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for vendor, r in results.items():
         lines.append(
@@ -85,14 +98,23 @@ def run_summary_markdown(
             f"{r.get('rejected', 0)} | {r.get('retries', 0)} | {r.get('waited_s', 0)} | "
             f"{r.get('extract_s', '')} | {r.get('load_s', '')} |"
         )
-    lines += ["", "## Changes per table", "", "| vendor | table | new | changed | deleted |", "|---|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Changes per table",
+        "",
+        "| vendor | table | new | changed | deleted |",
+        "|---|---|---:|---:|---:|",
+    ]
     for vendor, r in results.items():
         for table, c in sorted(r.get("changes", {}).items()):
             lines.append(f"| {vendor} | {table} | {c['new']} | {c['changed']} | {c['deleted']} |")
     if failures:
         lines += ["", "## Failures", ""] + [f"- **{v}**: {msg}" for v, msg in failures.items()]
     if transformed:
-        lines += ["", f"Transforms rebuilt as of {transformed['as_of']} in {transformed['seconds']} s."]
+        lines += [
+            "",
+            f"Transforms rebuilt as of {transformed['as_of']} in {transformed['seconds']} s.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -114,5 +136,21 @@ def aging_summary_rows(path: str | None = None) -> list[dict[str, Any]]:
         return []
     finally:
         con.close()
-    keys = ["currency", "current", "1-30", "31-60", "61-90", "91-120", "120+", "total", "open_items"]
-    return [{k: (str(v) if k not in ("currency", "open_items") else v) for k, v in zip(keys, row, strict=True)} for row in rows]
+    keys = [
+        "currency",
+        "current",
+        "1-30",
+        "31-60",
+        "61-90",
+        "91-120",
+        "120+",
+        "total",
+        "open_items",
+    ]
+    return [
+        {
+            k: (str(v) if k not in ("currency", "open_items") else v)
+            for k, v in zip(keys, row, strict=True)
+        }
+        for row in rows
+    ]

@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 
 from pipelines import config
+from warehouse import scalar
 
 
 def last_run_path():  # type: ignore[no-untyped-def]
@@ -32,7 +33,12 @@ def record_run(results: dict[str, dict[str, Any]], failures: dict[str, str]) -> 
             previous = {}
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for vendor, r in results.items():
-        previous[vendor] = {"at": now, "ok": True, "rows": r.get("rows", 0), "requests": r.get("requests", 0)}
+        previous[vendor] = {
+            "at": now,
+            "ok": True,
+            "rows": r.get("rows", 0),
+            "requests": r.get("requests", 0),
+        }
     for vendor, message in failures.items():
         previous[vendor] = {"at": now, "ok": False, "error": message}
     path.write_text(json.dumps(previous, indent=2, sort_keys=True))
@@ -79,19 +85,21 @@ def collect() -> list[tuple[str, ...]]:
             con = duckdb.connect(str(config.warehouse_path()), read_only=True)
         except duckdb.Error:
             con = None
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for vendor in config.VENDORS:
         last, count = None, 0
         if con is not None:
             ds = config.dataset(vendor)
             try:
-                last = con.execute(f'select max(inserted_at) from "{ds}"._dlt_loads where status = 0').fetchone()[0]
+                last = scalar(
+                    con, f'select max(inserted_at) from "{ds}"._dlt_loads where status = 0'
+                )
                 tables = con.execute(
                     "select table_name from duckdb_tables() where schema_name = ? and not starts_with(table_name, '_dlt')",
                     [ds],
                 ).fetchall()
                 for (t,) in tables:
-                    count += con.execute(f'select count(*) from "{ds}"."{t}"').fetchone()[0]
+                    count += scalar(con, f'select count(*) from "{ds}"."{t}"')
             except duckdb.Error:
                 pass
         run = runs.get(vendor, {})

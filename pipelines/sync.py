@@ -31,6 +31,7 @@ import pandas  # noqa: F401  (imported up front: first imports racing in extract
 import pyarrow
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.providers.toml import TomlProviderReadException
+from dlt.common.destination import TLoaderFileFormat
 from dlt.common.schema.exceptions import DataValidationError
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -42,7 +43,9 @@ from sources.http import AuthError, SourceError, SyncStats, TransientError
 
 log = logging.getLogger("ledgerline.sync")
 LOAD_LOCK = threading.Lock()  # one writer of the DuckDB file per process
-LOADER_FILE_FORMAT = "parquet"  # dlt's insert_values default is about 7x slower here
+LOADER_FILE_FORMAT: TLoaderFileFormat = (
+    "parquet"  # dlt's insert_values default is about 7x slower here
+)
 
 CREDENTIALS = {
     "baloom": ("SOURCES__BALOOM__BASE_URL", "SOURCES__BALOOM__API_KEY"),
@@ -83,7 +86,11 @@ def is_permanent(exc: BaseException) -> bool:
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
-        if isinstance(cur, (*permanent, DataValidationError)) or isinstance(cur, SyncFailed) and not cur.retryable:
+        if (
+            isinstance(cur, (*permanent, DataValidationError))
+            or isinstance(cur, SyncFailed)
+            and not cur.retryable
+        ):
             return True
         if isinstance(cur, TransientError) and cur.unreachable:
             return True
@@ -274,7 +281,9 @@ def finish_pending(pipeline: dlt.Pipeline | None) -> bool:
     return True
 
 
-def build_source(vendor: str, stats: SyncStats, full_refresh: bool, workers: int, reader: Reader) -> Any:
+def build_source(
+    vendor: str, stats: SyncStats, full_refresh: bool, workers: int, reader: Reader
+) -> Any:
     """The vendor's dlt source: resolves its configuration and makes its first request."""
     stats.listeners.append(crashpoints.page_listener())
     factory = source_factory(vendor)
@@ -331,7 +340,9 @@ def drop_child_keys(pipeline: dlt.Pipeline) -> None:
                     columns[name]["primary_key"] = False
 
 
-def load(pipeline: dlt.Pipeline, vendor: str | None = None) -> tuple[list[str], dict[str, dict[str, int]]]:
+def load(
+    pipeline: dlt.Pipeline, vendor: str | None = None
+) -> tuple[list[str], dict[str, dict[str, int]]]:
     """Normalize and load the extracted package; returns load ids and changes per table."""
     normalize(pipeline)
     with LOAD_LOCK:
@@ -344,7 +355,9 @@ def load(pipeline: dlt.Pipeline, vendor: str | None = None) -> tuple[list[str], 
             changes: dict[str, dict[str, int]] = {}
             if vendor:
                 with pipeline.sql_client() as client:
-                    changes = report.load_changes(client.native_connection, vendor, load_ids, before)
+                    changes = report.load_changes(
+                        client.native_connection, vendor, load_ids, before
+                    )
                     release_memory(client.native_connection)
     return load_ids, changes
 
@@ -419,7 +432,9 @@ def sync(
     todo = [v for v in vendors if results[v].error is None]
     for v in todo:  # import every source in this thread, before the extract threads start
         source_factory(v)
-    with ThreadPoolExecutor(max_workers=max(1, len(todo)), thread_name_prefix="ledgerline-extract") as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(1, len(todo)), thread_name_prefix="ledgerline-extract"
+    ) as pool:
         futures = {pool.submit(run_extract, v): v for v in todo}
         for fut in as_completed(futures):
             v = futures[fut]
@@ -431,7 +446,8 @@ def sync(
                 results[v].load_ids, results[v].changes = load(pipeline, v)
                 results[v].seconds += time.perf_counter() - t0
             except Exception as exc:
-                results[v].error = explain(v, exc)
-                results[v].stats.errors.append(results[v].error)
+                message = explain(v, exc)
+                results[v].error = message
+                results[v].stats.errors.append(message)
                 log.debug("%s failed", v, exc_info=True)
     return [results[v] for v in vendors]

@@ -76,7 +76,9 @@ class Drift:
 
     def __post_init__(self) -> None:
         if self.change not in DRIFT_CHANGES:
-            raise ValueError(f"unknown drift {self.change!r}; choose one of {', '.join(DRIFT_CHANGES)}")
+            raise ValueError(
+                f"unknown drift {self.change!r}; choose one of {', '.join(DRIFT_CHANGES)}"
+            )
 
     def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
         """The record ``obj`` (a rendered, JSON-ready dict) reshaped by this drift."""
@@ -96,7 +98,9 @@ class FaultPlan:
 
     def __init__(self, profile: str = "none", seed: int = 0, drift: Iterable[Drift] = ()) -> None:
         if profile not in PROFILES:
-            raise ValueError(f"unknown fault profile {profile!r}; choose one of {', '.join(PROFILES)}")
+            raise ValueError(
+                f"unknown fault profile {profile!r}; choose one of {', '.join(PROFILES)}"
+            )
         self.profile = profile
         self.seed = seed
         self.drift: tuple[Drift, ...] = tuple(drift)

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
+from functools import partial
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -34,10 +35,19 @@ log = logging.getLogger("ledgerline.sandbox")
 SMALL_BODY = 16 << 10  # bodies up to this size are sent joined to their head (one buffer)
 
 REASONS = {
-    200: "OK", 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required",
-    403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-    422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
-    502: "Bad Gateway", 503: "Service Unavailable",
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
 }
 
 
@@ -142,12 +152,14 @@ class HttpServer:
         for app in self.apps:
             port = (ports or {}).get(app.name, 0)
             server = await asyncio.start_server(
-                lambda r, w, a=app: self._connection(a, r, w), self.host, port, limit=2**16
+                partial(self._connection, app), self.host, port, limit=2**16
             )
             self._servers.append(server)
             self.ports[app.name] = server.sockets[0].getsockname()[1]
 
-    async def _connection(self, app: App, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _connection(
+        self, app: App, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self._writers.add(writer)
         sock = writer.get_extra_info("socket")
         if sock is not None:
@@ -209,7 +221,11 @@ class HttpServer:
                 resp.headers.append(("Retry-After", str(action.retry_after)))
             return resp
         if action.kind == "html":
-            return Response(200, b"<html><body><h1>Service temporarily unavailable</h1></body></html>", "text/html; charset=utf-8")
+            return Response(
+                200,
+                b"<html><body><h1>Service temporarily unavailable</h1></body></html>",
+                "text/html; charset=utf-8",
+            )
         if action.kind in ("empty_page", "repeat_page"):
             req.fault = action.kind
         try:

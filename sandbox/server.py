@@ -104,7 +104,9 @@ class Sandbox:
                 kwargs["plan"] = hoursmith_plan
             self.apps[vendor] = cls(self.world, self.faults, self.credentials, **kwargs)
         self.admin = AdminApp(self)
-        self.server = HttpServer([*self.apps.values(), self.admin], self.faults, self.date_header, host)
+        self.server = HttpServer(
+            [*self.apps.values(), self.admin], self.faults, self.date_header, host
+        )
         self.host = host
 
     # -- lifecycle
@@ -173,7 +175,10 @@ class Sandbox:
 
     @property
     def base_urls(self) -> dict[str, str]:
-        return {v: f"http://{self.host}:{self.server.ports[v]}{app.prefix}" for v, app in self.apps.items()}
+        return {
+            v: f"http://{self.host}:{self.server.ports[v]}{app.prefix}"
+            for v, app in self.apps.items()
+        }
 
     def env(self) -> dict[str, str]:
         """Environment variables that point ledgerline's sources at this sandbox."""

@@ -127,7 +127,9 @@ class RequestBudget:
     waits for ``X-RateLimit-Reset``.
     """
 
-    def __init__(self, windows: list[tuple[int, float]], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, windows: list[tuple[int, float]], clock: Callable[[], float] = time.time
+    ) -> None:
         self.windows = sorted(windows, key=lambda w: w[1])
         self.clock = clock
         self._sent: deque[float] = deque()
@@ -309,7 +311,9 @@ class ApiClient:
             except (httpx.TransportError, BadResponse) as exc:
                 retry_after = None
                 failure = self._scrub(type(exc).__name__ + (f": {exc}" if str(exc) else ""))
-                connected = connected or not isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol)
+                connected = connected or not isinstance(
+                    exc, httpx.ConnectError | httpx.UnsupportedProtocol
+                )
             if attempt >= self.policy.attempts and not connected:
                 raise TransientError(
                     f"cannot reach {self.vendor} at {self.base_url} ({failure}, {attempt} attempts): "

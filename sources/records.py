@@ -186,10 +186,16 @@ class Col:
 
     def get(self, record: dict[str, Any]) -> Any:
         absent = isinstance(self.key, str) and self.key not in record
-        if absent and self.must_be_sent and (self.alt is None or (isinstance(self.alt, str) and self.alt not in record)):
+        if (
+            absent
+            and self.must_be_sent
+            and (self.alt is None or (isinstance(self.alt, str) and self.alt not in record))
+        ):
             if self.required:
                 raise Invalid(f"missing required field {self.key!r}")
-            raise Invalid(f"missing field {self.key!r} (the vendor stopped sending it; never read as zero)")
+            raise Invalid(
+                f"missing field {self.key!r} (the vendor stopped sending it; never read as zero)"
+            )
         value = self._lookup(record, self.key, False)
         if value is None and self.alt is not None:
             value = self._lookup(record, self.alt, False)
@@ -245,7 +251,9 @@ DRIFT_TYPE_SAMPLE = 8
 
 def json_type(value: Any) -> str:
     """``"string"``, ``"number"``, ``"boolean"``, ``"object"``, ``"array"`` or ``"null"``."""
-    return _JSON_TYPES.get(type(value)) or ("number" if isinstance(value, int | Decimal) else type(value).__name__)
+    return _JSON_TYPES.get(type(value)) or (
+        "number" if isinstance(value, int | Decimal) else type(value).__name__
+    )
 
 
 @dataclass(frozen=True)
@@ -341,7 +349,9 @@ class Table:
         """Whether rows carry the ``row_hash`` of the record as sent."""
         return self.row_hash or self.hashed
 
-    def drift(self, records: Iterable[Any], endpoint: str, id_key: str = "id") -> list[SchemaChange]:
+    def drift(
+        self, records: Iterable[Any], endpoint: str, id_key: str = "id"
+    ) -> list[SchemaChange]:
         """How the records of one page differ from the contract: one :class:`SchemaChange` per
         field and kind of difference shown by at least ``DRIFT_MIN_RECORDS`` records and at least
         ``DRIFT_MIN_SHARE`` of the page (the first record showing it is the example). Rarer
@@ -360,11 +370,33 @@ class Table:
                 clean = True
                 for key in rec.keys() - self._allowed:
                     clean = False
-                    self._note(found, endpoint, key, "added", None, json_type(rec[key]), None, rid, rec[key], counts)
+                    self._note(
+                        found,
+                        endpoint,
+                        key,
+                        "added",
+                        None,
+                        json_type(rec[key]),
+                        None,
+                        rid,
+                        rec[key],
+                        counts,
+                    )
                 for key, alt, col in self._sent:
                     if key not in rec and (alt is None or alt not in rec):
                         clean = False
-                        self._note(found, endpoint, key, "missing", self._wire[key][0], "absent", col, rid, None, counts)
+                        self._note(
+                            found,
+                            endpoint,
+                            key,
+                            "missing",
+                            self._wire[key][0],
+                            "absent",
+                            col,
+                            rid,
+                            None,
+                            counts,
+                        )
                 if clean:
                     conforming = rec.keys()
             if i % step:
@@ -377,9 +409,23 @@ class Table:
                     continue
                 seen = _JSON_TYPES.get(type(value)) or json_type(value)
                 if seen not in spec[0]:
-                    self._note(found, endpoint, key, "type_changed", spec[0], seen, spec[1], rid, value, counts)
+                    self._note(
+                        found,
+                        endpoint,
+                        key,
+                        "type_changed",
+                        spec[0],
+                        seen,
+                        spec[1],
+                        rid,
+                        value,
+                        counts,
+                    )
+
         def least(change: str) -> float:
-            return max(DRIFT_MIN_RECORDS, DRIFT_MIN_SHARE * (sampled if change == "type_changed" else n))
+            return max(
+                DRIFT_MIN_RECORDS, DRIFT_MIN_SHARE * (sampled if change == "type_changed" else n)
+            )
 
         return [c for k, c in found.items() if counts[k] >= least(k[1])]
 
@@ -400,19 +446,40 @@ class Table:
         if (key, change, seen) in found:
             return
         if change == "added":
-            effect, severity = "not loaded: the field is not in the contract (sources/<vendor>/helpers.py)", "warning"
+            effect, severity = (
+                "not loaded: the field is not in the contract (sources/<vendor>/helpers.py)",
+                "warning",
+            )
         elif change == "missing" and col is not None and col.must_be_sent:
-            effect, severity = "records rejected: an amount or payment field that is not sent is never read as zero", "error"
+            effect, severity = (
+                "records rejected: an amount or payment field that is not sent is never read as zero",
+                "error",
+            )
         elif change == "missing":
             effect, severity = "loaded as null", "warning"
         elif col is not None and col.kind in ("money", "rate") and seen == "string":
-            effect, severity = "still read exactly when the text is a decimal number; other records rejected", "warning"
+            effect, severity = (
+                "still read exactly when the text is a decimal number; other records rejected",
+                "warning",
+            )
         else:
-            effect, severity = "records whose value cannot be read as the column's type are rejected", "error"
+            effect, severity = (
+                "records whose value cannot be read as the column's type are rejected",
+                "error",
+            )
         example = None if value is None else to_json(value)[:_EXAMPLE_CHARS]
         wanted = None if expected is None else " or ".join(sorted(expected))
         found[(key, change, seen)] = SchemaChange(
-            endpoint, key, change, wanted, seen, col.name if col else None, effect, severity, rid, example
+            endpoint,
+            key,
+            change,
+            wanted,
+            seen,
+            col.name if col else None,
+            effect,
+            severity,
+            rid,
+            example,
         )
 
     def convert(
@@ -443,7 +510,10 @@ class Table:
     ) -> tuple[pa.Table, list[Rejected], list[dict[str, Any]]]:
         if any(type(r) is not dict for r in records):
             raise _Slow
-        arrays = [_fast_array(c, _column_values(c, records), self.schema.field(i).type) for i, c in enumerate(self.cols)]
+        arrays = [
+            _fast_array(c, _column_values(c, records), self.schema.field(i).type)
+            for i, c in enumerate(self.cols)
+        ]
         if self.extra:
             try:
                 added = [extra(r) if extra else {} for r in records]
@@ -470,7 +540,9 @@ class Table:
         kept: list[dict[str, Any]] = []
         for rec in records:
             if not isinstance(rec, dict):
-                rejected.append(Rejected(endpoint, None, "record is not a JSON object", to_json(rec)))
+                rejected.append(
+                    Rejected(endpoint, None, "record is not a JSON object", to_json(rec))
+                )
                 continue
             row: list[Any] = []
             try:
@@ -488,7 +560,11 @@ class Table:
                 added = extra(rec) if extra else {}
             except (Invalid, InvalidOperation, KeyError, TypeError) as exc:
                 rid = rec.get(id_key)
-                rejected.append(Rejected(endpoint, rid if isinstance(rid, str) else None, str(exc), to_json(rec)))
+                rejected.append(
+                    Rejected(
+                        endpoint, rid if isinstance(rid, str) else None, str(exc), to_json(rec)
+                    )
+                )
                 continue
             kept.append(rec)
             for i, v in enumerate(row):
@@ -519,13 +595,18 @@ def _column_values(col: Col, records: list[dict[str, Any]]) -> list[Any]:
     if isinstance(key, str):
         if col.must_be_sent:
             for r in records:
-                if key not in r and (col.alt is None or (isinstance(col.alt, str) and col.alt not in r)):
+                if key not in r and (
+                    col.alt is None or (isinstance(col.alt, str) and col.alt not in r)
+                ):
                     raise _Slow
         values = [r.get(key) for r in records]
     else:
         values = [col._lookup(r, key, False) for r in records]
     if col.alt is not None and None in values:
-        values = [v if v is not None else col._lookup(r, col.alt, False) for v, r in zip(values, records, strict=True)]
+        values = [
+            v if v is not None else col._lookup(r, col.alt, False)
+            for v, r in zip(values, records, strict=True)
+        ]
     return values
 
 
@@ -571,7 +652,14 @@ def _fast_array(col: Col, values: list[Any], typ: pa.DataType) -> pa.Array:
                 arr = strs.cast(TIMESTAMP).cast(pa.date32())
         else:  # json
             arr = pa.array([None if v is None else to_json(v) for v in values], pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError, OverflowError):
+    except (
+        pa.ArrowInvalid,
+        pa.ArrowTypeError,
+        pa.ArrowNotImplementedError,
+        TypeError,
+        ValueError,
+        OverflowError,
+    ):
         raise _Slow from None
     if col.required and arr.null_count:
         raise _Slow
@@ -663,7 +751,9 @@ def rejected_table(vendor: str, rows: list[Rejected], at: datetime) -> pa.Table:
             "record_id": r.record_id,
             "reason": r.reason,
             "payload": r.payload,
-            "payload_hash": hashlib.blake2b(f"{r.endpoint}\n{r.payload}".encode(), digest_size=16).hexdigest(),
+            "payload_hash": hashlib.blake2b(
+                f"{r.endpoint}\n{r.payload}".encode(), digest_size=16
+            ).hexdigest(),
             "vendor": vendor,
             "rejected_at": stamp,
         }

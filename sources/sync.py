@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar, cast
 import dlt
 import msgspec
 import pyarrow as pa
+from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from sources.http import ApiClient, Page, SourceError, SyncStats, decode_json, fetch_pages
@@ -75,15 +76,21 @@ class SyncContext:
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
     _fingerprints: dict[str, dict[str, str]] = field(init=False, default_factory=dict, repr=False)
     _versions: dict[str, dict[str, str]] = field(init=False, default_factory=dict, repr=False)
-    _fingerprint_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+    _fingerprint_lock: threading.Lock = field(
+        init=False, default_factory=threading.Lock, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.stats = self.client.stats
 
     # -- warehouse lookups (empty on a first run)
-    def known(self, table: str, columns: str, where: str = "", params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def known(
+        self, table: str, columns: str, where: str = "", params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
         """Rows the warehouse holds for this vendor's ``table`` (empty if it does not exist)."""
-        sql = f'select {columns} from "{self.dataset}"."{table}"' + (f" where {where}" if where else "")
+        sql = f'select {columns} from "{self.dataset}"."{table}"' + (
+            f" where {where}" if where else ""
+        )
         try:
             return self.read(sql, params)
         except DatabaseUndefinedRelation:  # the table does not exist before the first load
@@ -91,7 +98,6 @@ class SyncContext:
             return []
         # anything else (a warehouse held open by another process, say) fails the run: reading
         # nothing would silently skip the re-reads and delete checks that depend on it
-
 
     def fingerprints(self, table: Table) -> dict[str, str]:
         """The stored version (``row_hash``) of each current, live record of ``table``.
@@ -121,7 +127,9 @@ class SyncContext:
         with self._lock:
             if self.known_changes is None:
                 columns = "change_key, first_seen_at, example_record_id, example_value"
-                self.known_changes = {r[0]: r[1:] for r in self.known(SCHEMA_CHANGES_TABLE.name, columns)}
+                self.known_changes = {
+                    r[0]: r[1:] for r in self.known(SCHEMA_CHANGES_TABLE.name, columns)
+                }
             return self.known_changes
 
     def versions(self, table: Table) -> dict[str, str]:
@@ -183,7 +191,7 @@ def unchanged(items: list[Any], id_key: str, known: dict[str, str]) -> tuple[lis
     for it in items:
         rid = it.get(id_key) if isinstance(it, dict) else None
         stored = known.get(rid) if isinstance(rid, str) else None
-        if stored is not None and stored == record_hash(it):
+        if isinstance(rid, str) and stored is not None and stored == record_hash(it):
             same.append(rid)
         else:
             fresh.append(it)
@@ -206,7 +214,7 @@ def hints(table: Table, disposition: Any, primary_key: Any = None, merge_key: An
         write_disposition=disposition,
         primary_key=primary_key,
         merge_key=merge_key,
-        columns=table.hints(),
+        columns=cast(TTableSchemaColumns, table.hints()),
     )
 
 
@@ -224,7 +232,12 @@ def child(arrow: pa.Table, table: Table, parent_key: str) -> Any:
 
 
 def nested(
-    ctx: SyncContext, table: Table, field: str, parent_key: str, number: str = "line_number", endpoint: str = ""
+    ctx: SyncContext,
+    table: Table,
+    field: str,
+    parent_key: str,
+    number: str = "line_number",
+    endpoint: str = "",
 ) -> Callable[[list[dict[str, Any]]], list[Any]]:
     """A child factory for :func:`emit_page`: the list ``field`` of each parent as ``table``.
 
@@ -243,7 +256,9 @@ def nested(
         if not rows:
             return []
         changes = table.drift(rows, endpoint or table.name)
-        arrow, bad, _ = table.convert(rows, endpoint or f"{table.name}", extra=lambda r: keys[id(r)])
+        arrow, bad, _ = table.convert(
+            rows, endpoint or f"{table.name}", extra=lambda r: keys[id(r)]
+        )
         out = [child(arrow, table, parent_key)] if arrow.num_rows else []
         if changes:
             out.append(schema_changes(ctx, changes))
@@ -305,7 +320,12 @@ def with_flag(arrow: pa.Table, deleted: bool = False) -> pa.Table:
 
 
 def tombstones(
-    ctx: SyncContext, table: Table, key: str, seen: set[str], where: str = "", only: set[str] | None = None
+    ctx: SyncContext,
+    table: Table,
+    key: str,
+    seen: set[str],
+    where: str = "",
+    only: set[str] | None = None,
 ) -> pa.Table | None:
     """Rows the warehouse holds as live but a full scan no longer returned, flagged deleted.
 
@@ -324,7 +344,9 @@ def tombstones(
     if only is not None:
         gone_keys = [k for k in only if k not in seen]
     else:
-        live: Iterable[Any] = ctx.fingerprints(table).keys() if not where and key == table.cols[0].name else ()
+        live: Iterable[Any] = (
+            ctx.fingerprints(table).keys() if not where and key == table.cols[0].name else ()
+        )
         if not live:
             live = [r[0] for r in ctx.known(table.name, f'"{key}"', cond)]
         gone_keys = [k for k in live if k not in seen]
@@ -334,12 +356,22 @@ def tombstones(
     gone = ctx.known(table.name, names, f'{cond} and list_contains(?, "{key}")', [gone_keys])
     if not gone:
         return None
-    log.info("%s: %d %s no longer returned by the vendor: flagged deleted", ctx.vendor, len(gone), table.name)
+    log.info(
+        "%s: %d %s no longer returned by the vendor: flagged deleted",
+        ctx.vendor,
+        len(gone),
+        table.name,
+    )
     arrays = [pa.array([r[i] for r in gone], f.type) for i, f in enumerate(fields)]
     arrow = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
     if table.stores_hash:
-        digest = [hashlib.blake2b(repr((*r, "deleted")).encode(), digest_size=12).hexdigest() for r in gone]
-        arrow = arrow.append_column(pa.field("row_hash", pa.string(), nullable=False), pa.array(digest, pa.string()))
+        digest = [
+            hashlib.blake2b(repr((*r, "deleted")).encode(), digest_size=12).hexdigest()
+            for r in gone
+        ]
+        arrow = arrow.append_column(
+            pa.field("row_hash", pa.string(), nullable=False), pa.array(digest, pa.string())
+        )
     ctx.stats.add_rows(f"{table.name} (deleted)", len(gone))
     return with_flag(arrow, True)
 
@@ -399,7 +431,12 @@ def numbered_pages(
 
 
 def _pages_after(
-    ctx: SyncContext, spec: PageSpec, first: int, items1: list[Any], total: int, decode: Decode = decode_json
+    ctx: SyncContext,
+    spec: PageSpec,
+    first: int,
+    items1: list[Any],
+    total: int,
+    decode: Decode = decode_json,
 ) -> Iterator[tuple[list[Any], Page]]:
     """The pages after ``first`` (whose records were ``items1``), in parallel, checked, in order."""
     pages = max(1, -(-total // spec.limit))
@@ -439,7 +476,12 @@ def _checked(
         if len(items) >= expected and not repeated:
             break
         if attempt == PAGE_REFETCHES:
-            log.warning("%s: page %d of %s still looks incomplete; keeping what it has", ctx.vendor, n, spec.path)
+            log.warning(
+                "%s: page %d of %s still looks incomplete; keeping what it has",
+                ctx.vendor,
+                n,
+                spec.path,
+            )
             break
         ctx.stats.add(retries=1)
         page = _get(ctx, spec, n, decode)
@@ -466,7 +508,11 @@ def pages_until(
 
 
 def tail_pages(
-    ctx: SyncContext, spec: PageSpec, known_total: int, known: Callable[[Any], bool], overlap: int = 1
+    ctx: SyncContext,
+    spec: PageSpec,
+    known_total: int,
+    known: Callable[[Any], bool],
+    overlap: int = 1,
 ) -> Iterator[tuple[list[Any], Page]]:
     """The last pages of an oldest-first endpoint: where records added since a run that saw
     ``known_total`` records must be.
@@ -488,7 +534,9 @@ def tail_pages(
     yield from _pages_after(ctx, spec, n, items, total)
 
 
-def leavers(ctx: SyncContext, table: Table, where: str, seen: set[str], columns: str = "id") -> list[tuple[Any, ...]]:
+def leavers(
+    ctx: SyncContext, table: Table, where: str, seen: set[str], columns: str = "id"
+) -> list[tuple[Any, ...]]:
     """Documents the warehouse holds as current and live, matching ``where`` (for example an
     open status), that this run's scans did not return: they left the scanned set (paid,
     cancelled) or were deleted. The first of ``columns`` must be the key.
@@ -533,7 +581,13 @@ class DocumentRun:
                 if value is not None and (self.newest is None or value > self.newest):
                     self.newest = value
         yield from emit_page(
-            self.ctx, self.table, items, endpoint=self.endpoint, seen=self.seen, dedupe=self.seen, children=self.children
+            self.ctx,
+            self.table,
+            items,
+            endpoint=self.endpoint,
+            seen=self.seen,
+            dedupe=self.seen,
+            children=self.children,
         )
 
     def scan(self, spec: PageSpec) -> Iterator[Any]:
@@ -542,7 +596,10 @@ class DocumentRun:
             yield from self.emit(batch)
 
     def sync(
-        self, state: dict[str, Any], spec: PageSpec, incremental: Callable[[], Generator[Any, None, bool]] | None
+        self,
+        state: dict[str, Any],
+        spec: PageSpec,
+        incremental: Callable[[], Generator[Any, None, bool]] | None,
     ) -> Iterator[Any]:
         """The ``incremental`` passes when given, or a full scan (also when they return True: a
         full scan is cheaper). A full scan records its time and the vendor's total in ``state``.
@@ -567,7 +624,9 @@ class DocumentRun:
         if gone is not None:
             yield gone
 
-    def reread(self, ids: Sequence[str], get: Callable[[str], Page | None], record: Callable[[Any], Any]) -> Iterator[Any]:
+    def reread(
+        self, ids: Sequence[str], get: Callable[[str], Page | None], record: Callable[[Any], Any]
+    ) -> Iterator[Any]:
         """Re-read documents by id, ``ctx.workers`` at a time, and flag those gone.
 
         ``get`` returns None for a 404; ``record`` takes the document out of a body.
@@ -646,7 +705,15 @@ def scan(
     """Scan a numbered endpoint: typed pages, their child rows, and rejected records."""
     for batch in numbered_batches(ctx, spec, first, table):
         yield from emit_page(
-            ctx, table, batch, endpoint=endpoint, id_key=spec.record_id, seen=seen, extra=extra, children=children, dedupe=dedupe
+            ctx,
+            table,
+            batch,
+            endpoint=endpoint,
+            id_key=spec.record_id,
+            seen=seen,
+            extra=extra,
+            children=children,
+            dedupe=dedupe,
         )
 
 
@@ -749,7 +816,9 @@ def cursor_pages(
         if not cursor or (stop is not None and stop(records)):
             return
         if cursor in used:
-            raise SourceError(f"{ctx.vendor} returned the same page cursor twice on {path}: report it to the vendor.")
+            raise SourceError(
+                f"{ctx.vendor} returned the same page cursor twice on {path}: report it to the vendor."
+            )
         used.add(cursor)
 
 

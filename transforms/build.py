@@ -20,7 +20,7 @@ REPORTING_CURRENCIES = ("EUR", "GBP", "USD", "CHF")
 
 def vendor_settings() -> pa.Table:
     """Each vendor's VAT country and default currency, from its ``settings.py``."""
-    rows = {"vendor": [], "vat_country": [], "currency": []}
+    rows: dict[str, list[str | None]] = {"vendor": [], "vat_country": [], "currency": []}
     for vendor in config.VENDORS:
         try:
             settings = importlib.import_module(f"sources.{vendor}.settings")
@@ -34,7 +34,7 @@ def vendor_settings() -> pa.Table:
 
 def vendor_codes() -> pa.Table:
     """Every vendor's code mappings (``CODES`` in its settings): vendor, field, code, value."""
-    rows: dict[str, list[str]] = {"vendor": [], "field": [], "code": [], "value": []}
+    rows: dict[str, list[str | None]] = {"vendor": [], "field": [], "code": [], "value": []}
     for vendor in config.VENDORS:
         try:
             settings = importlib.import_module(f"sources.{vendor}.settings")
@@ -54,7 +54,9 @@ def load_vendor_settings(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_vendor_settings", vendor_settings())
     con.register("_vendor_codes", vendor_codes())
     try:
-        con.execute("create or replace table core.vendor_settings as select * from _vendor_settings")
+        con.execute(
+            "create or replace table core.vendor_settings as select * from _vendor_settings"
+        )
         con.execute("create or replace table core.vendor_codes as select * from _vendor_codes")
     finally:
         con.unregister("_vendor_settings")

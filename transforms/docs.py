@@ -62,7 +62,10 @@ def render() -> str:
         con.close()
     docs = model_docs()
     models = runner.load_models()
-    keys = sorted(set(models) | {k for k in docs if k.split(".")[0] == "core"}, key=lambda k: (runner.LAYERS.index(k.split(".")[0]), k))
+    keys = sorted(
+        set(models) | {k for k in docs if k.split(".")[0] == "core"},
+        key=lambda k: (runner.LAYERS.index(k.split(".")[0]), k),
+    )
     lines = [
         "# The ledgerline warehouse",
         "",
@@ -83,7 +86,11 @@ def render() -> str:
             doc = docs.get(key, {})
             model = models.get(key)
             grain = doc.get("grain") or (grain_from_sql(model.sql) if model else "")
-            kind = KIND_LABELS.get(model.materialized, model.materialized) if model else "table (loaded before the models)"
+            kind = (
+                KIND_LABELS.get(model.materialized, model.materialized)
+                if model
+                else "table (loaded before the models)"
+            )
             lines += [f"### `{key}`", "", f"*{kind}* — grain: {grain}", ""]
             if doc.get("description"):
                 lines += [" ".join(str(doc["description"]).split()), ""]

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import crashpoints
+from warehouse import scalar
 
 ROOT = Path(__file__).parent
 LAYERS = ("staging", "intermediate", "core", "marts")
@@ -84,7 +85,9 @@ def load_models(root: Path = ROOT) -> dict[str, Model]:
     for m in models.values():
         missing = {d for d in m.deps if d not in models and d not in PROVIDED}
         if missing:
-            raise ModelError(f"{m.key} refers to {', '.join(sorted(missing))}, which no model defines")
+            raise ModelError(
+                f"{m.key} refers to {', '.join(sorted(missing))}, which no model defines"
+            )
     return models
 
 
@@ -93,17 +96,23 @@ def build_order(models: dict[str, Model]) -> list[Model]:
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
-        raise ModelError(f"models depend on each other in a cycle: {' -> '.join(exc.args[1])}") from None
+        raise ModelError(
+            f"models depend on each other in a cycle: {' -> '.join(exc.args[1])}"
+        ) from None
     return [models[k] for k in order]
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     rows = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
-    rows += con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall()
+    rows += con.execute(
+        "select schema_name, view_name from duckdb_views() where not internal"
+    ).fetchall()
     return {(s, t) for s, t in rows}
 
 
-def render(model: Model, present: set[tuple[str, str]], empty_relation: Callable[[str, str], str]) -> str:
+def render(
+    model: Model, present: set[tuple[str, str]], empty_relation: Callable[[str, str], str]
+) -> str:
     """The model's SQL with each ``source()`` resolved to a raw table or an empty relation."""
 
     def sub(m: re.Match[str]) -> str:
@@ -139,9 +148,11 @@ def to_twins(sql: str, twins: set[str]) -> str:
 
 def _drop(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
     """Drop whatever stands at ``schema.name`` (a view or a table) before rebuilding it."""
-    is_view = con.execute(
-        "select count(*) from duckdb_views() where schema_name = ? and view_name = ?", [schema, name]
-    ).fetchone()[0]
+    is_view = scalar(
+        con,
+        "select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
+        [schema, name],
+    )
     con.execute(f"drop {'view' if is_view else 'table'} if exists {schema}.{name}")
 
 
@@ -208,14 +219,16 @@ def run(
                     # the build's copy first (reading the other twins), then the warehouse's view
                     twin = twin_name(m.key)
                     twin_kind = "table" if kind == "temp" else "view"
-                    con.execute(f"create or replace temp {twin_kind} {twin} as\n{to_twins(sql, twins)}")
+                    con.execute(
+                        f"create or replace temp {twin_kind} {twin} as\n{to_twins(sql, twins)}"
+                    )
                     con.execute(f"create view {m.key} as\n{sql}")
                     if kind == "temp":
-                        rows = con.execute(f"select count(*) from {twin}").fetchone()[0]
+                        rows = scalar(con, f"select count(*) from {twin}")
                 else:
                     con.execute(f"create {kind} {m.key} as\n{to_twins(sql, twins)}")
                     if kind == "table":
-                        rows = con.execute(f"select count(*) from {m.key}").fetchone()[0]
+                        rows = scalar(con, f"select count(*) from {m.key}")
             except duckdb.Error as exc:
                 raise ModelError(f"model {m.key} ({m.path.name}) failed: {exc}") from None
             timings.append((m.key, time.perf_counter() - started, rows))

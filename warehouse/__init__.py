@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -125,6 +126,14 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(target), read_only=True)
     except duckdb.IOException as exc:
         raise WarehouseUnavailable(f"cannot open {target} read-only: {exc}") from None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The one value of ``sql`` (an aggregate, say): its first row's first column."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise duckdb.InvalidInputException(f"no row from: {sql[:120]}")
+    return row[0]
 
 
 def publish(source: Path | None = None) -> Path:

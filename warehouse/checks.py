@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 
 import duckdb
+from duckdb.func import FunctionNullHandling
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum import get_cc_module
@@ -49,4 +50,10 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
     for name, fn in (("vat_problem", vat_problem), ("iban_problem", iban_problem)):
         with contextlib.suppress(Exception):  # not registered yet
             con.remove_function(name)
-        con.create_function(name, fn, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), null_handling="special")
+        con.create_function(
+            name,
+            fn,
+            [duckdb.sqltype("VARCHAR")],
+            duckdb.sqltype("VARCHAR"),
+            null_handling=FunctionNullHandling.SPECIAL,
+        )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import math
+from functools import partial
 from typing import Any
 
 from sandbox.http import Request, Response
 from sandbox.vendors.base import VendorApp, day_ts, dumps, num, rate_num, ts_ms
-from sandbox.world.model import Customer, Document, Order
+from sandbox.world.model import Category, Customer, Document, Order, Product
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -42,10 +44,17 @@ class BaloomApp(VendorApp):
         return req.header("x-api-key") == key or auth == f"Bearer {key}"
 
     def error(self, status: int, message: str) -> Response:
-        names = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
+        names = {
+            400: "Bad Request",
+            401: "Unauthorized",
+            404: "Not Found",
+            429: "Too Many Requests",
+        }
         if status == 404:
             message = "Record Not Found"
-        return self.json({"statusCode": status, "message": message, "error": names.get(status, message)}, status)
+        return self.json(
+            {"statusCode": status, "message": message, "error": names.get(status, message)}, status
+        )
 
     # -- records
     def _books(self):  # type: ignore[no-untyped-def]
@@ -127,62 +136,62 @@ class BaloomApp(VendorApp):
             "updatedAt": ts_ms(c.created_at),
         }
 
+    @staticmethod
+    def render_product(p: Product) -> dict[str, Any]:
+        return {
+            "id": p.id,
+            "siteId": p.site_id,
+            "categoryId": p.category_id,
+            "name": p.name,
+            "sku": p.sku,
+            "price": num(p.price),
+            "taxRate": rate_num(p.rate),
+            "isActive": p.active,
+            "createdAt": ts_ms(p.created_at),
+            "updatedAt": ts_ms(p.created_at),
+        }
+
+    @staticmethod
+    def render_category(c: Category) -> dict[str, Any]:
+        return {
+            "id": c.id,
+            "name": c.name,
+            "parentId": c.parent_id,
+            "createdAt": ts_ms(c.created_at),
+            "updatedAt": ts_ms(c.created_at),
+        }
+
     def _records(self, entity: str) -> list[tuple[str, bytes, Any]]:
         """(id, bytes, record) in the contract's order: createdAt ascending, then id."""
         books = self._books()
         now = self.world.now
         if entity == "invoices":
             docs = sorted(self.live_docs(), key=lambda d: (d.created_at, d.id))
-            return [(d.id, self.cached("invoice", d.id, lambda d=d: self.render_invoice(d), d), d) for d in docs]
+            return [
+                (d.id, self.cached("invoice", d.id, partial(self.render_invoice, d), d), d)
+                for d in docs
+            ]
         if entity == "orders":
-            orders = sorted((o for o in books.orders if o.created_at <= now), key=lambda o: (o.created_at, o.id))
-            return [(o.id, self.cached("order", o.id, lambda o=o: self.render_order(o)), o) for o in orders]
+            orders = sorted(
+                (o for o in books.orders if o.created_at <= now), key=lambda o: (o.created_at, o.id)
+            )
+            return [
+                (o.id, self.cached("order", o.id, partial(self.render_order, o)), o) for o in orders
+            ]
         if entity == "customers":
             cs = sorted(books.customers, key=lambda c: (c.created_at, c.id))
-            return [(c.id, self.cached("customer", c.id, lambda c=c: self.render_customer(c)), c) for c in cs]
+            return [
+                (c.id, self.cached("customer", c.id, partial(self.render_customer, c)), c)
+                for c in cs
+            ]
         if entity == "products":
             ps = sorted(books.products, key=lambda p: (p.created_at, p.id))
             return [
-                (
-                    p.id,
-                    self.cached(
-                        "product",
-                        p.id,
-                        lambda p=p: {
-                            "id": p.id,
-                            "siteId": p.site_id,
-                            "categoryId": p.category_id,
-                            "name": p.name,
-                            "sku": p.sku,
-                            "price": num(p.price),
-                            "taxRate": rate_num(p.rate),
-                            "isActive": p.active,
-                            "createdAt": ts_ms(p.created_at),
-                            "updatedAt": ts_ms(p.created_at),
-                        },
-                    ),
-                    p,
-                )
-                for p in ps
+                (p.id, self.cached("product", p.id, partial(self.render_product, p)), p) for p in ps
             ]
         cats = sorted(books.categories, key=lambda c: (c.created_at, c.id))
         return [
-            (
-                c.id,
-                self.cached(
-                    "category",
-                    c.id,
-                    lambda c=c: {
-                        "id": c.id,
-                        "name": c.name,
-                        "parentId": c.parent_id,
-                        "createdAt": ts_ms(c.created_at),
-                        "updatedAt": ts_ms(c.created_at),
-                    },
-                ),
-                c,
-            )
-            for c in cats
+            (c.id, self.cached("category", c.id, partial(self.render_category, c)), c) for c in cats
         ]
 
     def _site_of(self, entity: str) -> dict[str, str | None]:
@@ -202,7 +211,9 @@ class BaloomApp(VendorApp):
         items = self.listing(entity, lambda: self._pairs(entity), docs=entity == "invoices")
         site = req.header("x-site-id") or req.arg("siteId")
         if site and entity in ("products", "orders", "customers"):
-            include_global = entity == "customers" and (req.arg("includeGlobal") or "").lower() == "true"
+            include_global = (
+                entity == "customers" and (req.arg("includeGlobal") or "").lower() == "true"
+            )
             sites = self._site_of(entity)
             items = self.filtered(
                 (entity, site, include_global),
@@ -211,11 +222,16 @@ class BaloomApp(VendorApp):
             )
         total = len(items)
         records = self.page_items(req, items, (page - 1) * limit, limit)
-        meta = {"total": total, "page": page, "limit": limit, "totalPages": math.ceil(total / limit)}
+        meta = {
+            "total": total,
+            "page": page,
+            "limit": limit,
+            "totalPages": math.ceil(total / limit),
+        }
         body = self.envelope(b'{"data":', records, b',"meta":' + dumps(meta) + b"}")
         return Response(200, body)
 
-    def _pairs(self, entity: str) -> list[tuple[str, bytes]]:
+    def _pairs(self, entity: str) -> builtins.list[tuple[str, bytes]]:
         return [(rid, data) for rid, data, _ in self._records(entity)]
 
     def one(self, entity: str, rid: str) -> Response:

@@ -260,11 +260,15 @@ class VendorApp:
             if enabled:
                 gc.enable()
 
-    def json(self, obj: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
+    def json(
+        self, obj: Any, status: int = 200, headers: list[tuple[str, str]] | None = None
+    ) -> Response:
         return Response(status, orjson.dumps(obj), JSON, headers or [])
 
     # -- record caches
-    def cached(self, kind: str, rid: str, render: Callable[[], dict[str, Any]], doc: Document | None = None) -> bytes:
+    def cached(
+        self, kind: str, rid: str, render: Callable[[], dict[str, Any]], doc: Document | None = None
+    ) -> bytes:
         """Bytes of one record, rendered once (and malformed once, under ``hostile``)."""
         key = (kind, rid)
         data = self._cache.get(key)
@@ -290,7 +294,9 @@ class VendorApp:
         """Malform one rendered document record; vendors say which fields."""
         raise NotImplementedError
 
-    def listing(self, kind: str, build: Callable[[], Iterable[tuple[str, bytes]]], docs: bool = False) -> list[tuple[str, bytes]]:
+    def listing(
+        self, kind: str, build: Callable[[], Iterable[tuple[str, bytes]]], docs: bool = False
+    ) -> list[tuple[str, bytes]]:
         """The full ordered list for one endpoint, cached until the clock moves.
 
         Under ``hostile``, a few document records show twice, the copy further down the list.
@@ -305,13 +311,19 @@ class VendorApp:
 
     def _with_duplicates(self, items: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
         out = list(items)
-        inserts = [i for i, (rid, _) in enumerate(items) if self.faults.record_fault(self.name, rid) == "duplicate"]
+        inserts = [
+            i
+            for i, (rid, _) in enumerate(items)
+            if self.faults.record_fault(self.name, rid) == "duplicate"
+        ]
         for shift, i in enumerate(inserts):
             pos = min(i + shift + DUPLICATE_OFFSET, len(out))
             out.insert(pos, items[i])
         return out
 
-    def index(self, kind: str, build: Callable[[], Iterable[tuple[str, bytes]]], docs: bool = False) -> dict[str, bytes]:
+    def index(
+        self, kind: str, build: Callable[[], Iterable[tuple[str, bytes]]], docs: bool = False
+    ) -> dict[str, bytes]:
         """Record bytes by id for one endpoint (single-object GETs), cached like the listing."""
         idx = self._indexes.get(kind)
         if idx is None:
@@ -354,7 +366,9 @@ class VendorApp:
         return value
 
     @staticmethod
-    def page_items(req: Request, items: list[tuple[str, bytes]], start: int, limit: int) -> list[bytes]:
+    def page_items(
+        req: Request, items: list[tuple[str, bytes]], start: int, limit: int
+    ) -> list[bytes]:
         """The records of one page; ``empty_page`` and ``repeat_page`` faults apply here."""
         if req.fault == "empty_page" and start < len(items):
             return []
@@ -376,4 +390,8 @@ class VendorApp:
 
     def live_docs(self, endpoint: str = "invoices") -> list[Document]:
         """Visible documents of one endpoint, without hard-deleted ones."""
-        return [d for d in self.world.documents(self.name) if d.endpoint == endpoint and d.deleted != "hard"]
+        return [
+            d
+            for d in self.world.documents(self.name)
+            if d.endpoint == endpoint and d.deleted != "hard"
+        ]

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -490,14 +490,17 @@ class WuroApp(VendorApp):
                 p = pays[rid]
                 if mode and methods.get(p.method) != mode:
                     return False
-                return in_range(p.on, p.at.replace(microsecond=p.at.microsecond // 1000 * 1000), lo, hi)
+                return in_range(
+                    p.on, p.at.replace(microsecond=p.at.microsecond // 1000 * 1000), lo, hi
+                )
 
             items = self._sorted("payments", field, desc, self._payments)
             items = self.filtered(("payments", field, desc, mode, lo, hi), items, keep)
             total = sum(self._scal("payment", rid)["amount"] for rid, _ in items)
-            view = [(items, total)]  # type: ignore[list-item]
+            # one entry, the listing and its total, kept with the listings the clock clears
+            view = cast(list[tuple[str, bytes]], [(items, total)])
             self._filtered[view_key] = view
-        items, total = view[0]  # type: ignore[misc]
+        items, total = cast(tuple[list[tuple[str, bytes]], int], view[0])
         count = len(items)
         average = (2 * total + count) // (2 * count) if count else 0
         records = self.page_items(req, items, skip, limit)

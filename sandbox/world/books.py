@@ -38,7 +38,9 @@ class Books:
     vendor = ""
     country = "FR"
 
-    def __init__(self, seed: int, scale: int, start: date, history_days: int, parties: list[Party]) -> None:
+    def __init__(
+        self, seed: int, scale: int, start: date, history_days: int, parties: list[Party]
+    ) -> None:
         self.seed = seed
         self.scale = scale
         self.start = start
@@ -67,7 +69,9 @@ class Books:
     def epoch(self) -> datetime:
         return datetime.combine(self.first_day - timedelta(days=120), time(9, 0), UTC)
 
-    def pick_customers(self, rng: random.Random, parties: list[Party], n: int, extra: int = 0) -> None:
+    def pick_customers(
+        self, rng: random.Random, parties: list[Party], n: int, extra: int = 0
+    ) -> None:
         chosen = rng.sample(parties, min(len(parties), n + extra))
         base = self.epoch()
         for i, party in enumerate(chosen):
@@ -81,7 +85,9 @@ class Books:
                 payment_terms=rng.choice([14, 30, 30, 45, 60]),
             )
             if i >= n:  # customers without documents: some get deleted later
-                c.deleted_on = _at(self.first_day + timedelta(days=rng.randrange(self.history_days + 200)), rng)
+                c.deleted_on = _at(
+                    self.first_day + timedelta(days=rng.randrange(self.history_days + 200)), rng
+                )
                 c.deleted_kind = self.customer_delete_kind
             self.customers.append(c)
         self.active_customers = self.customers[:n]
@@ -140,8 +146,24 @@ class BaloomBooks(Books):
             c.site_id = None if rng.random() < 0.1 else rng.choice(self.sites)
         when = self.epoch()
         self.categories = make_categories(self.vendor, rng, when, self.id_fn)
-        self.products = make_products(self.vendor, rng, max(20, self.scale // 50), "FR", self.categories, when, self.id_fn, self.sites)
-        self.life = Lifecycle(rng, det_uuid, ["card", "transfer"], partial=False, delete_kind="hard", edits=("due_date",))
+        self.products = make_products(
+            self.vendor,
+            rng,
+            max(20, self.scale // 50),
+            "FR",
+            self.categories,
+            when,
+            self.id_fn,
+            self.sites,
+        )
+        self.life = Lifecycle(
+            rng,
+            det_uuid,
+            ["card", "transfer"],
+            partial=False,
+            delete_kind="hard",
+            edits=("due_date",),
+        )
 
     def build(self, rng: random.Random, day: date) -> list[Document]:
         self.life.rng = rng
@@ -179,12 +201,36 @@ class BaloomBooks(Books):
         totals_on_base(doc)
         if not orderless:
             status = "DELIVERED" if rng.random() < 0.8 else "SHIPPED"
-            doc.order = make_order(rng, n, cust, self.products, created - timedelta(minutes=5), lines, discount, shipping, doc.vat, status)
+            doc.order = make_order(
+                rng,
+                n,
+                cust,
+                self.products,
+                created - timedelta(minutes=5),
+                lines,
+                discount,
+                shipping,
+                doc.vat,
+                status,
+            )
             self.orders.append(doc.order)
         if rng.random() < 0.05:  # an order that never got invoiced
             extra = make_lines(rng, "FR", rng.randrange(1, 3), self.products)
             tax = sum(ln.vat for ln in extra)
-            self.orders.append(make_order(rng, self.next_number(), cust, self.products, created, extra, 0, 0, tax, rng.choice(["PENDING", "CANCELLED", "CONFIRMED"])))
+            self.orders.append(
+                make_order(
+                    rng,
+                    self.next_number(),
+                    cust,
+                    self.products,
+                    created,
+                    extra,
+                    0,
+                    0,
+                    tax,
+                    rng.choice(["PENDING", "CANCELLED", "CONFIRMED"]),
+                )
+            )
         self.life.plan(doc)
         return [doc]
 
@@ -197,16 +243,22 @@ class KatsuBooks(Books):
         self.pick_customers(rng, parties, max(5, self.scale // 20))
         self.groups = [det_uuid(rng) for _ in range(3)]
         when = self.epoch()
-        self.products = make_products(self.vendor, rng, max(10, self.scale // 100), "NG", [], when, self.id_fn)
+        self.products = make_products(
+            self.vendor, rng, max(10, self.scale // 100), "NG", [], when, self.id_fn
+        )
         for p in self.products:
             p.category_id = det_uuid(rng)
         self.users = [det_uuid(rng) for _ in range(4)]
-        self.life = Lifecycle(rng, det_uuid, ["BankTransfer", "Card", "USSD"], delete_kind="hard", edits=("notes",))
+        self.life = Lifecycle(
+            rng, det_uuid, ["BankTransfer", "Card", "USSD"], delete_kind="hard", edits=("notes",)
+        )
 
     def build(self, rng: random.Random, day: date) -> list[Document]:
         self.life.rng = rng
         cust = rng.choice(self.active_customers)
-        currency = rng.choices([c for c, _ in KATSU_CURRENCIES], [w for _, w in KATSU_CURRENCIES])[0]
+        currency = rng.choices([c for c, _ in KATSU_CURRENCIES], [w for _, w in KATSU_CURRENCIES])[
+            0
+        ]
         amount = rng.randrange(2_000, 500_000)
         if currency == "NGN":
             amount *= 500
@@ -261,8 +313,18 @@ class IbanaBooks(Books):
             c: {"id": self.id_fn(rng), "name": f"Ledgerline Demo {c}", "countryCode": c}
             for c in ("DE", "FR", "GB")
         }
-        self.pay_life = Lifecycle(rng, self.id_fn, ["transfer"], partial=False, drafts=False, delete_kind=None, edits=("notes",))
-        self.ar_life = Lifecycle(rng, self.id_fn, ["transfer"], drafts=False, delete_kind=None, edits=("notes",))
+        self.pay_life = Lifecycle(
+            rng,
+            self.id_fn,
+            ["transfer"],
+            partial=False,
+            drafts=False,
+            delete_kind=None,
+            edits=("notes",),
+        )
+        self.ar_life = Lifecycle(
+            rng, self.id_fn, ["transfer"], drafts=False, delete_kind=None, edits=("notes",)
+        )
 
     def build(self, rng: random.Random, day: date) -> list[Document]:
         if rng.random() < 0.6:
@@ -303,7 +365,9 @@ class IbanaBooks(Books):
         ]
         if doc.skonto_date is not None and rng.random() < 0.6:
             # pays within the skonto period, taking the discount
-            paid = doc.issue_date + timedelta(days=rng.randrange(0, (doc.skonto_date - doc.issue_date).days + 1))
+            paid = doc.issue_date + timedelta(
+                days=rng.randrange(0, (doc.skonto_date - doc.issue_date).days + 1)
+            )
             doc.events = [self.pay_life._pay(paid, doc.gross)]
             doc.events[0].at = max(doc.events[0].at, doc.created_at + timedelta(minutes=30))
             doc.events[0].payload.at = doc.events[0].at
@@ -350,10 +414,21 @@ class WuroBooks(Books):
         self.pick_customers(rng, parties, n, extra=max(1, n // 10))
         when = self.epoch()
         self.categories = make_categories(self.vendor, rng, when, self.id_fn)
-        self.products = make_products(self.vendor, rng, max(15, self.scale // 80), "FR", self.categories, when, self.id_fn)
-        self.methods = [(object_id(rng), name) for name in ("Virement", "Chèque", "Carte bancaire", "Espèces")]
+        self.products = make_products(
+            self.vendor, rng, max(15, self.scale // 80), "FR", self.categories, when, self.id_fn
+        )
+        self.methods = [
+            (object_id(rng), name) for name in ("Virement", "Chèque", "Carte bancaire", "Espèces")
+        ]
         self.company = {"id": object_id(rng), "name": "Ledgerline Demo SAS"}
-        self.life = Lifecycle(rng, object_id, [m[1] for m in self.methods], cancel=False, delete_kind="soft", edits=("notes", "due_date"))
+        self.life = Lifecycle(
+            rng,
+            object_id,
+            [m[1] for m in self.methods],
+            cancel=False,
+            delete_kind="soft",
+            edits=("notes", "due_date"),
+        )
 
     def customer_currency(self, rng: random.Random, party: Party) -> str:
         return rng.choices(["EUR", "USD", "GBP"], [90, 5, 5])[0]
@@ -382,7 +457,15 @@ class WuroBooks(Books):
         self.life.plan(doc)
         return [doc]
 
-    def _doc(self, rng: random.Random, day: date, cust: Customer, kind: str, vtype: str, lines: list[Line]) -> Document:
+    def _doc(
+        self,
+        rng: random.Random,
+        day: date,
+        cust: Customer,
+        kind: str,
+        vtype: str,
+        lines: list[Line],
+    ) -> Document:
         doc = Document(
             vendor=self.vendor,
             endpoint="invoices",
@@ -433,7 +516,13 @@ class HoursmithBooks(Books):
         n = max(5, self.scale // 20)
         self.pick_customers(rng, parties, n, extra=max(1, n // 10))
         self.org_id = det_uuid(rng)
-        self.life = Lifecycle(rng, det_uuid, ["bank_transfer", "card"], delete_kind="soft", edits=("notes", "due_date"))
+        self.life = Lifecycle(
+            rng,
+            det_uuid,
+            ["bank_transfer", "card"],
+            delete_kind="soft",
+            edits=("notes", "due_date"),
+        )
 
     def customer_currency(self, rng: random.Random, party: Party) -> str:
         if party.country == "GB":

@@ -40,7 +40,9 @@ _ITEMS = {
 
 def _at(day: date, rng: random.Random, lo: int = 8, hi: int = 17) -> datetime:
     secs = rng.randrange(lo * 3600, hi * 3600)
-    return datetime.combine(day, time(0, 0), UTC) + timedelta(seconds=secs, milliseconds=rng.randrange(1000))
+    return datetime.combine(day, time(0, 0), UTC) + timedelta(
+        seconds=secs, milliseconds=rng.randrange(1000)
+    )
 
 
 def pick_rate(rng: random.Random, country: str) -> int:
@@ -59,14 +61,22 @@ def make_lines(
     lines = []
     for i in range(n):
         prod = rng.choice(products) if products else None
-        rate = single_rate if single_rate is not None else (prod.rate if prod else pick_rate(rng, country))
+        rate = (
+            single_rate
+            if single_rate is not None
+            else (prod.rate if prod else pick_rate(rng, country))
+        )
         if fractional and rng.random() < 0.3:
             qty = rng.choice([50, 150, 250, 75])  # hundredths: 0.5, 1.5, 2.5, 0.75
         else:
             qty = rng.randrange(1, 6) * 100
         price = prod.price if prod else rng.randrange(500, 150_000)
         net = (qty * price + 50) // 100
-        desc = prod.name if prod else f"{rng.choice(_ITEMS.get(country, _ITEMS['GB']))} {rng.randrange(1, 99)}"
+        desc = (
+            prod.name
+            if prod
+            else f"{rng.choice(_ITEMS.get(country, _ITEMS['GB']))} {rng.randrange(1, 99)}"
+        )
         lines.append(
             Line(
                 number=i + 1,
@@ -143,7 +153,11 @@ class Lifecycle:
 
     def _pay(self, day: date, amount: int) -> Event:
         at = _at(day, self.rng, 9, 16)
-        return Event(at, "payment", Payment(self.pay_id(self.rng), day, at, amount, self.rng.choice(self.methods)))
+        return Event(
+            at,
+            "payment",
+            Payment(self.pay_id(self.rng), day, at, amount, self.rng.choice(self.methods)),
+        )
 
     def plan(self, doc: Document, always_paid: bool = False) -> None:
         rng = self.rng
@@ -152,7 +166,11 @@ class Lifecycle:
         u = rng.random()
         if self.drafts and not always_paid and u < 0.015 and self.delete_kind:
             doc.draft_first = True
-            doc.events = [Event(start + timedelta(days=rng.randrange(1, 6), hours=1), "delete", self.delete_kind)]
+            doc.events = [
+                Event(
+                    start + timedelta(days=rng.randrange(1, 6), hours=1), "delete", self.delete_kind
+                )
+            ]
             return
         if self.drafts and not always_paid and rng.random() < 0.10:
             doc.draft_first = True
@@ -201,8 +219,19 @@ class Lifecycle:
 # ---------------------------------------------------------------------------- catalogue
 
 
-def make_categories(vendor: str, rng: random.Random, when: datetime, id_fn: Callable[[random.Random], str]) -> list[Category]:
-    names = ["Services", "Hardware", "Software", "Books", "Food", "Training", "Subscriptions", "Spare parts"]
+def make_categories(
+    vendor: str, rng: random.Random, when: datetime, id_fn: Callable[[random.Random], str]
+) -> list[Category]:
+    names = [
+        "Services",
+        "Hardware",
+        "Software",
+        "Books",
+        "Food",
+        "Training",
+        "Subscriptions",
+        "Spare parts",
+    ]
     cats: list[Category] = []
     for i, name in enumerate(names):
         parent = cats[0].id if i in (5, 6) else (cats[1].id if i == 7 else None)

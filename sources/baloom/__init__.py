@@ -8,6 +8,7 @@ also flags records Baloom no longer returns (hard deletes). Invoices keep their 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import dlt
@@ -19,7 +20,9 @@ from sources.sync import RAW_CONTRACT, SyncContext, child, no_reader, resource, 
 VENDOR = "baloom"
 
 
-def make_client(base_url: str, api_key: str, stats: SyncStats | None = None, workers: int = 8) -> ApiClient:
+def make_client(
+    base_url: str, api_key: str, stats: SyncStats | None = None, workers: int = 8
+) -> ApiClient:
     return ApiClient(
         VENDOR,
         base_url,
@@ -44,10 +47,18 @@ def baloom_source(
 ) -> Any:
     """Every Baloom entity; ``site_id`` narrows products, orders and customers to one site."""
     client = make_client(base_url, api_key, stats, workers)
-    probe = client.get(settings.ENDPOINTS["categories"], {settings.PAGE_PARAM: 1, settings.LIMIT_PARAM: 1})
+    probe = client.get(
+        settings.ENDPOINTS["categories"], {settings.PAGE_PARAM: 1, settings.LIMIT_PARAM: 1}
+    )
     assert probe is not None and probe.served_at is not None
     ctx = SyncContext(
-        VENDOR, client, probe.served_at, full=True, read=reader or no_reader, workers=workers, dataset=dataset,
+        VENDOR,
+        client,
+        probe.served_at,
+        full=True,
+        read=reader or no_reader,
+        workers=workers,
+        dataset=dataset,
         refresh=full_refresh,
     )
     observed = ctx.observed_at.isoformat()
@@ -57,7 +68,13 @@ def baloom_source(
         seen: set[str] = set()
         # dedupe: a record listed twice (the list shifted while it was read) is emitted once
         yield from scan(
-            ctx, helpers.page_spec(name, site_id), table, endpoint=settings.ENDPOINTS[name], seen=seen, dedupe=seen, **extra_kwargs
+            ctx,
+            helpers.page_spec(name, site_id),
+            table,
+            endpoint=settings.ENDPOINTS[name],
+            seen=seen,
+            dedupe=seen,
+            **extra_kwargs,
         )
         gone = tombstones(ctx, table, "id", seen)
         if gone is not None:
@@ -68,7 +85,9 @@ def baloom_source(
         if not rows:
             return None
         arrow, bad, _ = helpers.ORDER_ITEMS.convert(
-            rows, "/api/orders items", extra=lambda r: {"order_id": r["_order"], "line_number": r["_n"]}
+            rows,
+            "/api/orders items",
+            extra=lambda r: {"order_id": r["_order"], "line_number": r["_n"]},
         )
         return child(arrow, helpers.ORDER_ITEMS, "order_id")
 
@@ -76,7 +95,7 @@ def baloom_source(
     for name in ("categories", "products", "customers"):
         resources.append(
             resource(
-                lambda name=name: entity(name),
+                partial(entity, name),
                 name=name,
                 write_disposition="merge",
                 primary_key="id",

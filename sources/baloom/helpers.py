@@ -92,7 +92,9 @@ PRODUCTS = Table(
 
 CATEGORIES = Table(
     "categories",
-    _cols(("id", "id", "str", True), ("name", "name", "str"), ("parent_id", "parentId", "str"), *_TS),
+    _cols(
+        ("id", "id", "str", True), ("name", "name", "str"), ("parent_id", "parentId", "str"), *_TS
+    ),
     hashed=True,
 )
 
@@ -138,6 +140,7 @@ def page_spec(entity: str, site_id: str | None) -> PageSpec:
 def order_items(order: dict[str, Any]) -> list[dict[str, Any]]:
     items = order.get("items") or []
     return [dict(it, _n=i + 1) for i, it in enumerate(items) if isinstance(it, dict)]
+
 
 # Every raw table this source writes (the transforms read exactly these), and those kept
 # with history (dlt scd2: ``_dlt_valid_from``/``_dlt_valid_to``).

@@ -31,7 +31,13 @@ VAT_COUNTRY = "FR"
 # [assumed] what Baloom's codes mean in ledgerline's vocabulary (read by the staging models).
 CODES = {
     "type": {"SALE": "invoice", "REFUND": "credit_note"},
-    "status": {"DRAFT": "draft", "SENT": "open", "OVERDUE": "open", "PAID": "paid", "CANCELLED": "cancelled"},
+    "status": {
+        "DRAFT": "draft",
+        "SENT": "open",
+        "OVERDUE": "open",
+        "PAID": "paid",
+        "CANCELLED": "cancelled",
+    },
 }
 # [assumed] how Baloom allocates its tax: shipping is taxed at the country's standard rate, and
 # a discount reduces the base of the order's main rate.

@@ -62,6 +62,12 @@ DEFAULT_CURRENCY = "EUR"
 # [assumed] what ibana's codes mean (a supplier invoice is paid also when alreadyPaid is true).
 CODES = {
     "type": {"INVOICE": "invoice", "CREDIT_NOTE": "credit_note"},
-    "supplier_status": {"NEW": "open", "IN_REVIEW": "open", "APPROVED": "open", "REJECTED": "cancelled", "PAID": "paid"},
+    "supplier_status": {
+        "NEW": "open",
+        "IN_REVIEW": "open",
+        "APPROVED": "open",
+        "REJECTED": "cancelled",
+        "PAID": "paid",
+    },
     "customer_status": {"OPEN": "open", "PAID": "paid", "CANCELLED": "cancelled"},
 }

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import dlt
@@ -155,7 +156,7 @@ def katsu_source(
 
     resources: list[Any] = [
         resource(
-            lambda name=name: catalogue(name),
+            partial(catalogue, name),
             name=name,
             write_disposition="merge",
             primary_key="id",
@@ -168,7 +169,5 @@ def katsu_source(
         "boundary_timestamp": ctx.observed_at.isoformat(),
         "row_version_column_name": "row_hash",
     }
-    resources.append(
-        resource(invoices, name="invoices", write_disposition=history, merge_key="id")
-    )
+    resources.append(resource(invoices, name="invoices", write_disposition=history, merge_key="id"))
     return resources

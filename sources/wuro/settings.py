@@ -94,9 +94,20 @@ DEFAULT_CURRENCY = "EUR"
 
 # [doc] Wuro's states and types in ledgerline's vocabulary ("inactive" is a deleted draft).
 CODES = {
-    "state": {"draft": "draft", "waiting": "open", "late": "open", "notpaid": "open", "paid": "paid", "inactive": "cancelled"},
+    "state": {
+        "draft": "draft",
+        "waiting": "open",
+        "late": "open",
+        "notpaid": "open",
+        "paid": "paid",
+        "inactive": "cancelled",
+    },
     "type": {
-        "invoice": "invoice", "credit": "credit_note", "sold": "final", "advance": "advance",
-        "external": "invoice", "external_credit": "credit_note",
+        "invoice": "invoice",
+        "credit": "credit_note",
+        "sold": "final",
+        "advance": "advance",
+        "external": "invoice",
+        "external_credit": "credit_note",
     },
 }

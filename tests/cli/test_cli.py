@@ -36,11 +36,21 @@ def sandbox_env(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
 @pytest.mark.timeout(600)
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     """What `make demo` runs, at a small scale: sync, incremental sync, models, reports."""
-    out = run("demo", "--scale", "300", env={"LEDGERLINE_HOME": str(tmp_path / "demo")}, timeout=600)
+    out = run(
+        "demo", "--scale", "300", env={"LEDGERLINE_HOME": str(tmp_path / "demo")}, timeout=600
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     text = out.stdout
-    for expected in ("Receivables aging as of", "VAT return, last closed quarter", "France CA3", "UK VAT return",
-                     "Warehouse:", "Query it:", "Incremental sync", "Total"):
+    for expected in (
+        "Receivables aging as of",
+        "VAT return, last closed quarter",
+        "France CA3",
+        "UK VAT return",
+        "Warehouse:",
+        "Query it:",
+        "Incremental sync",
+        "Total",
+    ):
         assert expected in text, expected
     assert (tmp_path / "demo" / "published" / "ledgerline.duckdb").exists()
     assert "Traceback" not in out.stdout + out.stderr
@@ -57,7 +67,11 @@ def test_sync_transform_status(sandbox_env) -> None:  # type: ignore[no-untyped-
     assert "as of 2026-10-31 (GBP)" in built.stdout
     status = run("status", env=env)
     assert status.returncode == 0
-    lines = {line.split()[1]: line for line in status.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 2}
+    lines = {
+        line.split()[1]: line
+        for line in status.stdout.splitlines()
+        if line.startswith("│ ") and len(line.split()) > 2
+    }
     assert "never" not in lines["baloom"] and "never" not in lines["wuro"]
     assert "never" in lines["katsu"]
 

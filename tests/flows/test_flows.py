@@ -55,7 +55,9 @@ def test_sync_flow_loads_transforms_and_leaves_artifacts(harness, home) -> None:
     with get_client(sync_client=True) as client:
         arts = client.read_artifacts(
             artifact_filter=ArtifactFilter(
-                key=ArtifactFilterKey(any_=["ledgerline-sync-summary", "ledgerline-receivables-aging"])
+                key=ArtifactFilterKey(
+                    any_=["ledgerline-sync-summary", "ledgerline-receivables-aging"]
+                )
             )
         )
     by_key = {a.key: a for a in arts}

@@ -13,9 +13,23 @@ from sandbox.server import Sandbox
 from tests.sandbox.helpers import client
 
 INVOICE_KEYS = {
-    "id", "organizationId", "siteId", "invoiceNumber", "type", "status", "customerId", "orderId",
-    "totalAmount", "subtotal", "taxAmount", "discountAmount", "shippingAmount", "dueDate", "paidAt",
-    "createdAt", "updatedAt",
+    "id",
+    "organizationId",
+    "siteId",
+    "invoiceNumber",
+    "type",
+    "status",
+    "customerId",
+    "orderId",
+    "totalAmount",
+    "subtotal",
+    "taxAmount",
+    "discountAmount",
+    "shippingAmount",
+    "dueDate",
+    "paidAt",
+    "createdAt",
+    "updatedAt",
 }
 
 
@@ -49,7 +63,10 @@ def test_auth_missing_wrong_and_bearer(sandbox: Sandbox) -> None:
         r = httpx.get(f"{base}/api/invoices", headers=headers)
         assert r.status_code == 401
         assert r.json() == {"statusCode": 401, "message": "Unauthorized", "error": "Unauthorized"}
-    ok = httpx.get(f"{base}/api/invoices", headers={"Authorization": f"Bearer {sandbox.credentials.baloom_api_key}"})
+    ok = httpx.get(
+        f"{base}/api/invoices",
+        headers={"Authorization": f"Bearer {sandbox.credentials.baloom_api_key}"},
+    )
     assert ok.status_code == 200
 
 
@@ -83,7 +100,10 @@ def test_invoices_match_the_world(sandbox: Sandbox) -> None:
         assert r["totalAmount"] == Decimal(d.gross) / 100
         assert r["type"] == ("REFUND" if d.kind == "credit_note" else "SALE")
         # the contract's invariant
-        assert r["totalAmount"] == r["subtotal"] - r["discountAmount"] + r["shippingAmount"] + r["taxAmount"]
+        assert (
+            r["totalAmount"]
+            == r["subtotal"] - r["discountAmount"] + r["shippingAmount"] + r["taxAmount"]
+        )
         assert r["status"] in {"DRAFT", "SENT", "PAID", "OVERDUE", "CANCELLED"}
         assert (r["paidAt"] is not None) == (r["status"] == "PAID")
         assert r["createdAt"].endswith("Z") and len(r["createdAt"]) == 24
@@ -107,11 +127,15 @@ def test_site_scoping(sandbox: Sandbox) -> None:
     assert by_query and all(r["siteId"] == site for r in by_query)
     with_global = all_pages(c, "/api/customers", siteId=site, includeGlobal="true")
     assert {r["siteId"] for r in with_global} <= {site, None}
-    assert len(with_global) == len(by_query) + sum(1 for cu in books.customers if cu.site_id is None)
+    assert len(with_global) == len(by_query) + sum(
+        1 for cu in books.customers if cu.site_id is None
+    )
     by_header = parse(c.get("/api/products", params={"limit": 100}, headers={"X-Site-Id": site}))
     assert all(r["siteId"] == site for r in by_header["data"])
     # invoices are not site-scoped: the filter does not exist there
-    assert parse(c.get("/api/invoices", params={"siteId": site}))["meta"]["total"] == len(all_pages(c, "/api/invoices"))
+    assert parse(c.get("/api/invoices", params={"siteId": site}))["meta"]["total"] == len(
+        all_pages(c, "/api/invoices")
+    )
 
 
 def test_single_objects_and_orders_items(sandbox: Sandbox) -> None:
@@ -130,16 +154,22 @@ def test_hard_delete_after_clock_advance(make_sandbox) -> None:  # type: ignore[
     sb = make_sandbox(seed=5, scale=4000)
     books = sb.world.books["baloom"]
     pending = [
-        d for d in books.docs
-        if d.visible and d.deleted is None and any(e.kind == "delete" and e.at > sb.world.now for e in d.events)
+        d
+        for d in books.docs
+        if d.visible
+        and d.deleted is None
+        and any(e.kind == "delete" and e.at > sb.world.now for e in d.events)
     ]
     for _ in range(90):
         if pending:
             break
         sb.advance(1)
         pending = [
-            d for d in books.docs
-            if d.visible and d.deleted is None and any(e.kind == "delete" and e.at > sb.world.now for e in d.events)
+            d
+            for d in books.docs
+            if d.visible
+            and d.deleted is None
+            and any(e.kind == "delete" and e.at > sb.world.now for e in d.events)
         ]
     assert pending, "the world should delete a draft within weeks"
     doc = pending[0]
@@ -157,7 +187,11 @@ def test_payments_show_after_clock_advance(make_sandbox) -> None:  # type: ignor
     before = {r["id"]: r for r in all_pages(c, "/api/invoices")}
     sb.advance(20)
     after = {r["id"]: r for r in all_pages(c, "/api/invoices")}
-    newly_paid = [i for i in before if before[i]["status"] != "PAID" and after.get(i, {}).get("status") == "PAID"]
+    newly_paid = [
+        i
+        for i in before
+        if before[i]["status"] != "PAID" and after.get(i, {}).get("status") == "PAID"
+    ]
     assert newly_paid
     for i in newly_paid:
         assert after[i]["paidAt"] and after[i]["updatedAt"] >= after[i]["paidAt"]
@@ -193,7 +227,10 @@ def test_hostile_records(make_sandbox) -> None:  # type: ignore[no-untyped-def]
         if page >= body["meta"]["totalPages"]:
             break
         page += 1
-    by_kind = {k: [i for i, f in faults.items() if f == k] for k in ("bad_amount", "missing_id", "unknown_enum", "duplicate")}
+    by_kind = {
+        k: [i for i, f in faults.items() if f == k]
+        for k in ("bad_amount", "missing_id", "unknown_enum", "duplicate")
+    }
     assert all(by_kind.values()), by_kind
     amounts = {r.get("id"): r["totalAmount"] for r in seen}
     assert all(amounts[i] == "abc" for i in by_kind["bad_amount"])

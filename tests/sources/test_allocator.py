@@ -8,7 +8,9 @@ import pytest
 from pipelines.sync import use_system_allocator
 
 
-def test_sync_allocates_through_the_c_library_unless_a_pool_is_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sync_allocates_through_the_c_library_unless_a_pool_is_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     before = pa.default_memory_pool()
     try:
         pa.set_memory_pool(pa.mimalloc_memory_pool())

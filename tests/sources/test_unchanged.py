@@ -62,7 +62,7 @@ def test_records_held_as_sent_are_not_decoded_and_the_rest_is_exact() -> None:
     changed = decode(body.replace(b'"PAID"', b'"SENT"'))
     assert changed["data"][0] == {**held, "status": "SENT"}
     # bodies that are not an object with a list are decoded as usual; broken JSON still fails
-    assert decode(b'[1, 2]') == [1, 2]
+    assert decode(b"[1, 2]") == [1, 2]
     assert decode(b'{"data": {"id": "a1"}}') == {"data": {"id": "a1"}}
     with pytest.raises(msgspec.DecodeError):
         decode(b'{"data":[{"id":"a1","total":12.5')

@@ -29,7 +29,9 @@ class Built:
         build(self.path, as_of=as_of, currency=currency)
 
 
-def synced_warehouse(tmp: Path, *, seed: int, scale: int, faults: str = "none", days: int = 3) -> Built:
+def synced_warehouse(
+    tmp: Path, *, seed: int, scale: int, faults: str = "none", days: int = 3
+) -> Built:
     """Sync all five vendors, advance the clock ``days``, sync again, build as of the clock."""
     from pipelines.sync import sync
 

@@ -17,7 +17,12 @@ def oracle(w: Built, currency: str = "EUR") -> Oracle:
 
 def as_of_dates(w: Built) -> list[date]:
     clock = w.sandbox.world.clock
-    return [clock, clock - timedelta(days=1), clock - timedelta(days=45), date(clock.year - 1, 12, 31)]
+    return [
+        clock,
+        clock - timedelta(days=1),
+        clock - timedelta(days=45),
+        date(clock.year - 1, 12, 31),
+    ]
 
 
 def test_receivables_open_items_per_invoice(warehouse: Built) -> None:
@@ -35,7 +40,12 @@ def test_receivables_open_items_per_invoice(warehouse: Built) -> None:
         for key, item in want.items():
             r = got[key]
             assert (r[1], r[2], r[3], r[4], r[5], r[6]) == (
-                item.customer_key, item.source_system, item.currency, item.due_date, item.days_past_due, item.aging_bucket
+                item.customer_key,
+                item.source_system,
+                item.currency,
+                item.due_date,
+                item.days_past_due,
+                item.aging_bucket,
             ), key
             assert r[7] == item.open_amount, (as_of, key)
             assert r[8] == item.open_amount_rc, (as_of, key)
@@ -53,14 +63,18 @@ def test_receivables_aging_totals(warehouse: Built) -> None:
             "select customer_key, total from marts.receivables_aging where not is_total and is_converted"
         ).fetchall()
         unconverted = dict(
-            con.execute("select currency, total from marts.receivables_aging where is_total and not is_converted").fetchall()
+            con.execute(
+                "select currency, total from marts.receivables_aging where is_total and not is_converted"
+            ).fetchall()
         )
     buckets = ["current", "1-30", "31-60", "61-90", "91-120", "120+"]
     assert list(totals[:6]) == [report.bucket_totals.get(b, Decimal("0.00")) for b in buckets]
     assert totals[6] == report.total
     want_customers: dict[str, Decimal] = {}
     for row in report.rows:
-        want_customers[row.customer_key] = want_customers.get(row.customer_key, Decimal(0)) + row.open_amount_rc
+        want_customers[row.customer_key] = (
+            want_customers.get(row.customer_key, Decimal(0)) + row.open_amount_rc
+        )
     assert {k: v for k, v in per_customer} == want_customers
     assert unconverted == report.unconverted_totals
 
@@ -68,7 +82,11 @@ def test_receivables_aging_totals(warehouse: Built) -> None:
 @pytest.mark.parametrize("basis", ["accrual", "cash"])
 def test_vat_by_rate(warehouse: Built, basis: str) -> None:
     want = {
-        (v.period, v.direction, v.country, v.vat_rate.normalize()): (v.taxable_base, v.vat_amount, v.document_count)
+        (v.period, v.direction, v.country, v.vat_rate.normalize()): (
+            v.taxable_base,
+            v.vat_amount,
+            v.document_count,
+        )
         for v in oracle(warehouse).vat_by_rate(basis)
     }
     with warehouse.connect() as con:
@@ -87,14 +105,23 @@ def test_payables_and_skonto(warehouse: Built) -> None:
     for as_of in as_of_dates(warehouse)[:3]:
         warehouse.build(as_of)
         with warehouse.connect() as con:
-            got = dict(con.execute("select invoice_key, open_amount from marts.payables_open_items").fetchall())
+            got = dict(
+                con.execute(
+                    "select invoice_key, open_amount from marts.payables_open_items"
+                ).fetchall()
+            )
             skonto = con.execute(
                 "select invoice_key, skonto_date, discount_amount, amount_if_taken, discount_amount_rc "
                 "from marts.skonto_opportunities"
             ).fetchall()
         assert got == {i.invoice_key: i.open_amount for i in o.payables_open_items(as_of)}
         assert {r[0]: r[1:] for r in skonto} == {
-            s.invoice_key: (s.skonto_date, s.discount_amount, s.amount_if_taken, s.discount_amount_rc)
+            s.invoice_key: (
+                s.skonto_date,
+                s.discount_amount,
+                s.amount_if_taken,
+                s.discount_amount_rc,
+            )
             for s in o.skonto_opportunities(as_of)
         }
     warehouse.build(warehouse.sandbox.world.clock)
@@ -111,7 +138,9 @@ def test_unified_customers_follow_parties(warehouse: Built) -> None:
     world = warehouse.sandbox.world
     party_of = {f"{v}:{c.id}": c.party.key for v in world.books for c in world.customers(v)}
     with warehouse.connect() as con:
-        rows = con.execute("select customer_key, unified_customer_id from core.customers").fetchall()
+        rows = con.execute(
+            "select customer_key, unified_customer_id from core.customers"
+        ).fetchall()
     by_unified: dict[str, set[int]] = {}
     by_party: dict[int, set[str]] = {}
     for key, unified in rows:
@@ -119,7 +148,9 @@ def test_unified_customers_follow_parties(warehouse: Built) -> None:
         by_party.setdefault(party_of[key], set()).add(unified)
     assert all(len(p) == 1 for p in by_unified.values()), "two parties share a unified id"
     assert all(len(u) == 1 for u in by_party.values()), "one party split across unified ids"
-    assert any(len({k.split(':')[0] for k, u in rows if u == uid}) > 1 for uid in by_unified), "no cross-vendor match"
+    assert any(len({k.split(":")[0] for k, u in rows if u == uid}) > 1 for uid in by_unified), (
+        "no cross-vendor match"
+    )
 
 
 def _quarter(period: str) -> str:
@@ -150,12 +181,14 @@ def test_uk_9box_and_french_ca3(warehouse: Built, basis: str) -> None:
             ca3[(v.period, "20")] = ca3.get((v.period, "20"), Decimal(0)) + v.vat_amount
     with warehouse.connect() as con:
         got_boxes = dict(
-            ((q, b), a) for q, b, a in con.execute(
+            ((q, b), a)
+            for q, b, a in con.execute(
                 "select quarter, box, amount from marts.vat_return_uk_9box where basis = ?", [basis]
             ).fetchall()
         )
         got_ca3 = dict(
-            ((p, line), v) for p, line, v in con.execute(
+            ((p, line), v)
+            for p, line, v in con.execute(
                 "select period, line, vat_amount from marts.vat_return_fr_ca3 where basis = ? and line in ('08','9B','09','T6','20')",
                 [basis],
             ).fetchall()

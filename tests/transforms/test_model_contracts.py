@@ -41,7 +41,9 @@ def test_keys_unique_and_not_null(warehouse: Built, table: str) -> None:
     nulls = " or ".join(f"{c} is null" for c in KEYS[table])
     with warehouse.connect() as con:
         assert con.execute(f"select count(*) from {table}").fetchone()[0] > 0, f"{table} is empty"
-        dupes = con.execute(f"select {cols}, count(*) from {table} group by all having count(*) > 1 limit 3").fetchall()
+        dupes = con.execute(
+            f"select {cols}, count(*) from {table} group by all having count(*) > 1 limit 3"
+        ).fetchall()
         missing = con.execute(f"select count(*) from {table} where {nulls}").fetchone()[0]
     assert not dupes, dupes
     assert missing == 0

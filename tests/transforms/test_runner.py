@@ -19,7 +19,12 @@ def write(root: Path, layer: str, name: str, sql: str) -> None:
 
 def test_dependencies_come_from_the_sql(tmp_path: Path) -> None:
     write(tmp_path, "staging", "a", "select 1 as x")
-    write(tmp_path, "intermediate", "b", "-- reads staging.zzz only in a comment\nselect * from staging.a")
+    write(
+        tmp_path,
+        "intermediate",
+        "b",
+        "-- reads staging.zzz only in a comment\nselect * from staging.a",
+    )
     write(tmp_path, "marts", "c", "select * from intermediate.b join staging.a using (x)")
     models = runner.load_models(tmp_path)
     assert models["intermediate.b"].deps == {"staging.a"}
@@ -43,25 +48,50 @@ def test_a_failing_model_leaves_nothing_half_built(tmp_path: Path) -> None:
     write(tmp_path, "marts", "bad", "select * from core.good where no_such_column = 1")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     with pytest.raises(runner.ModelError, match="marts.bad"):
-        runner.run(con, date(2026, 1, 1), empty_relation=lambda v, t: "(select 1 where false)", root=tmp_path)
-    assert con.execute("select count(*) from duckdb_tables() where table_name = 'good'").fetchone()[0] == 0
+        runner.run(
+            con,
+            date(2026, 1, 1),
+            empty_relation=lambda v, t: "(select 1 where false)",
+            root=tmp_path,
+        )
+    assert (
+        con.execute("select count(*) from duckdb_tables() where table_name = 'good'").fetchone()[0]
+        == 0
+    )
 
 
 def test_a_temp_model_is_computed_once_and_kept_as_a_view(tmp_path: Path) -> None:
     """``-- materialized: temp``: every later model of the build reads the same rows (even through
     a view), nothing temporary outlives the build, and the warehouse keeps a queryable view."""
-    write(tmp_path, "intermediate", "drawn", "-- materialized: temp\nselect random() as r from range(3)")
+    write(
+        tmp_path,
+        "intermediate",
+        "drawn",
+        "-- materialized: temp\nselect random() as r from range(3)",
+    )
     write(tmp_path, "intermediate", "through_view", "select r from intermediate.drawn")
     write(tmp_path, "marts", "direct", "select sum(r) as s from intermediate.drawn")
     write(tmp_path, "marts", "via_view", "select sum(r) as s from intermediate.through_view")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    result = runner.run(con, date(2026, 1, 1), empty_relation=lambda v, t: "(select 1 where false)", root=tmp_path)
+    result = runner.run(
+        con, date(2026, 1, 1), empty_relation=lambda v, t: "(select 1 where false)", root=tmp_path
+    )
     assert dict((k, rows) for k, _, rows in result.models)["intermediate.drawn"] == 3
     direct = con.execute("select s from marts.direct").fetchone()[0]
     assert con.execute("select s from marts.via_view").fetchone()[0] == direct
     assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
-    assert con.execute("select count(*) from duckdb_views() where temporary and not internal").fetchone()[0] == 0
-    views = {r[0] for r in con.execute("select view_name from duckdb_views() where schema_name = 'intermediate'").fetchall()}
+    assert (
+        con.execute(
+            "select count(*) from duckdb_views() where temporary and not internal"
+        ).fetchone()[0]
+        == 0
+    )
+    views = {
+        r[0]
+        for r in con.execute(
+            "select view_name from duckdb_views() where schema_name = 'intermediate'"
+        ).fetchall()
+    }
     assert views == {"drawn", "through_view"}
     assert con.execute("select count(*) from intermediate.through_view").fetchone()[0] == 3
 
@@ -72,10 +102,15 @@ def test_builds_with_no_vendor_synced(tmp_path: Path) -> None:
     result = build(path, as_of=date(2026, 11, 2))
     assert result.models
     con = duckdb.connect(str(path), read_only=True)
-    for (table,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall():
+    for (table,) in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'marts'"
+    ).fetchall():
         if table != "dso":
             assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] == 0, table
-    assert con.execute("select as_of_date, reporting_currency from core.parameters").fetchone() == (date(2026, 11, 2), "EUR")
+    assert con.execute("select as_of_date, reporting_currency from core.parameters").fetchone() == (
+        date(2026, 11, 2),
+        "EUR",
+    )
 
 
 def test_refuses_an_unknown_reporting_currency(tmp_path: Path) -> None:
