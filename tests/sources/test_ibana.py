@@ -16,7 +16,7 @@ from sandbox.server import Sandbox
 from sandbox.vendors.ibana import receivable_status, supplier_status
 from sandbox.world.model import Document, cents_to_decimal, rate_to_decimal, vat_of
 from sources.ibana import settings
-from tests.sources.helpers import raw_snapshot
+from tests.sources.helpers import raw_snapshot, without_and_with_faults
 
 VENDOR = "ibana"
 SCALE = 1500
@@ -295,18 +295,9 @@ def test_flaky_vendor_gives_the_same_warehouse(
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A full and an incremental run through 5xx, 429 with Retry-After, resets and slow answers."""
-    snapshots, retries = [], 0
-    for faults in ("none", "flaky"):
-        monkeypatch.setenv("LEDGERLINE_HOME", str(tmp_path / faults))
-        sb = make_sandbox(scale=SCALE, faults=faults)
-        point_at(sb)
-        retries += run().stats.retries
-        sb.advance(2)
-        retries += run().stats.retries
-        snapshots.append(snapshot())
-    assert retries > 0
-    assert snapshots[1] == snapshots[0]
+    without_and_with_faults(
+        make_sandbox, point_at, tmp_path, monkeypatch, run, lambda _home: snapshot(), scale=SCALE
+    )
 
 
 def test_hostile_records_are_set_aside_with_reasons(
@@ -340,17 +331,3 @@ def test_hostile_records_are_set_aside_with_reasons(
     sb.advance(2)
     run()
     check_against_world(sb, notes_of_closed=False)
-
-
-def test_refused_token_is_one_sentence_naming_the_variable(
-    make_sandbox: Callable[..., Sandbox],
-    point_at: Callable[[Sandbox], None],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    point_at(make_sandbox())
-    monkeypatch.setenv("SOURCES__IBANA__TOKEN", "ibn_not-the-token")
-    (result,) = sync([VENDOR])
-    assert result.error == (
-        "ibana refused the credentials (HTTP 401): set SOURCES__IBANA__TOKEN to a valid value."
-    )
-    assert result.stats.requests == 1  # the probe fails fast

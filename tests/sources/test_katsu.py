@@ -15,7 +15,7 @@ from sandbox.server import Sandbox
 from sandbox.vendors.katsu import CURRENCY, katsu_status
 from sandbox.world.model import Document, cents_to_decimal
 from sources.katsu import settings
-from tests.sources.helpers import raw_snapshot
+from tests.sources.helpers import raw_snapshot, without_and_with_faults
 
 VENDOR = "katsu"
 SCALE = 1500
@@ -190,18 +190,9 @@ def test_flaky_vendor_gives_the_same_warehouse(
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A full and an incremental run through 5xx, 429 with Retry-After, resets and slow answers."""
-    snapshots, retries = [], 0
-    for faults in ("none", "flaky"):
-        monkeypatch.setenv("LEDGERLINE_HOME", str(tmp_path / faults))
-        sb = make_sandbox(scale=SCALE, faults=faults)
-        point_at(sb)
-        retries += run().stats.retries
-        sb.advance(2)
-        retries += run().stats.retries
-        snapshots.append(snapshot())
-    assert retries > 0
-    assert snapshots[1] == snapshots[0]
+    without_and_with_faults(
+        make_sandbox, point_at, tmp_path, monkeypatch, run, lambda _home: snapshot(), scale=SCALE
+    )
 
 
 def test_hostile_records_are_set_aside_with_reasons(
@@ -233,17 +224,3 @@ def test_hostile_records_are_set_aside_with_reasons(
     sb.advance(2)
     run()
     assert current(notes_of_closed=False) == expected(sb, notes_of_closed=False)
-
-
-def test_refused_token_is_one_sentence_naming_the_variable(
-    make_sandbox: Callable[..., Sandbox],
-    point_at: Callable[[Sandbox], None],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    point_at(make_sandbox())
-    monkeypatch.setenv("SOURCES__KATSU__TOKEN", "katsu_not-the-token")
-    (result,) = sync([VENDOR])
-    assert result.error == (
-        "katsu refused the credentials (HTTP 401): set SOURCES__KATSU__TOKEN to a valid value."
-    )
-    assert result.stats.requests == 1  # the probe fails fast

@@ -16,6 +16,7 @@ from pipelines.sync import VendorResult, sync
 from sandbox.faults import record_fault
 from sandbox.server import Sandbox
 from sandbox.world.model import Document
+from tests.sources.helpers import without_and_with_faults
 
 OPEN = ("draft", "waiting", "notpaid", "late")
 INVOICE_COLS = (
@@ -268,19 +269,9 @@ def test_flaky_vendor_gives_the_same_warehouse(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    snaps, retries = [], []
-    for faults in ("none", "flaky"):
-        home = tmp_path / faults
-        monkeypatch.setenv("LEDGERLINE_HOME", str(home))
-        sb = make_sandbox(seed=7, scale=500, faults=faults)
-        point_at(sb)
-        first = run()
-        sb.advance(2)
-        second = run()
-        snaps.append(snapshot(home))
-        retries.append(first.stats.retries + second.stats.retries)
-    assert retries[0] == 0 and retries[1] > 0
-    assert snaps[0] == snaps[1]
+    without_and_with_faults(
+        make_sandbox, point_at, tmp_path, monkeypatch, run, snapshot, seed=7, scale=500
+    )
 
 
 def test_hostile_records_are_rejected_with_reasons_and_the_rest_loads(
@@ -312,20 +303,3 @@ def test_hostile_records_are_rejected_with_reasons_and_the_rest_loads(
     before = snapshot(home)
     run()
     assert snapshot(home) == before
-
-
-def test_wrong_credentials_fail_in_one_sentence_naming_the_variable(
-    make_sandbox: Callable[..., Sandbox],
-    point_at: Callable[[Sandbox], None],
-    home: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    sb = make_sandbox(seed=3, scale=300)
-    point_at(sb)
-    monkeypatch.setenv("SOURCES__WURO__APP_SECRET", "not-the-secret")
-    (result,) = sync(["wuro"])
-    assert result.error is not None
-    assert "401" in result.error and "SOURCES__WURO__APP_SECRET" in result.error
-    assert "\n" not in result.error and result.error.count(". ") == 0 and result.error.endswith(".")
-    assert "not-the-secret" not in result.error
-    assert result.stats.requests == 1
