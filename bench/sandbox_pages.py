@@ -24,6 +24,7 @@ import http.client
 import json
 import statistics
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -75,6 +76,8 @@ class Reader:
         self.tpl = path_tpl
         self.headers = headers
         self.cursor_paged = "limit=200" in path_tpl
+        if not self.parts.hostname:
+            raise ValueError(f"no host in {base}")
         self.conn = http.client.HTTPConnection(self.parts.hostname, self.parts.port, timeout=30)
         self.n = 1
         self.cursor: str | None = None
@@ -100,7 +103,7 @@ class Reader:
             self.cursor = json.loads(tail[tail.index(b"{") : tail.rindex(b"}")])["nextCursor"]
         return len(body)
 
-    def first_reads(self, pid: int) -> dict[str, float]:
+    def first_reads(self, pid: int) -> dict[str, Any]:
         """Pages read for the first time (none in the page cache), timed apart from the cycle.
 
         Page-number APIs: pages 51-110 (full pages for every vendor at this scale, none in the
@@ -132,7 +135,7 @@ class Reader:
             "server_pages_per_cpu_s": round(pages / cpu) if cpu > 0 else None,
         }
 
-    def timed(self, seconds: float, pid: int) -> dict[str, float]:
+    def timed(self, seconds: float, pid: int) -> dict[str, Any]:
         cpu0 = cpu_seconds(pid)
         pages, nbytes = 0, 0
         t0 = time.perf_counter()
@@ -150,7 +153,7 @@ class Reader:
         }
 
 
-def median_round(rounds: list[dict[str, float]]) -> dict[str, float]:
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """The round with the median pages/s, plus the spread of all rounds."""
     ranked = sorted(rounds, key=lambda r: r["pages_per_s"])
     mid = dict(ranked[len(ranked) // 2])

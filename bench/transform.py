@@ -202,7 +202,7 @@ def name_sql(v: str, key: str = "c") -> str:
 TERMS = "[14, 30, 30, 45, 60][1 + pick(c, '{v}.terms', 5)]"
 
 
-def generate(con: duckdb.DuckDBPyConnection, invoices: int, lines: int) -> dict[str, int]:
+def generate(con: duckdb.DuckDBPyConnection, invoices: int, lines: int) -> dict[str, Any]:
     """Fill the raw datasets: ``invoices`` documents over the five vendors, about ``lines`` lines."""
     for stmt in MACROS.split(";"):
         if stmt.strip():
@@ -290,6 +290,7 @@ def generate(con: duckdb.DuckDBPyConnection, invoices: int, lines: int) -> dict[
         (select count(*) from is_docs) + (select count(*) from ic_docs),
         (select count(*) filter (where vtype in ('invoice', 'external', 'sold')) from w_docs),
         (select count(*) filter (where vtype not in ('invoice', 'external', 'sold')) from w_docs)""").fetchone()
+    assert free is not None
     f_all, f_wuro, fixed = free[0] + free[1] + free[2], free[2], free[3]
 
     def expected(m: float) -> float:
@@ -777,6 +778,7 @@ def generate(con: duckdb.DuckDBPyConnection, invoices: int, lines: int) -> dict[
         + (select count(*) from raw_wuro.invoices) + (select count(*) from raw_hoursmith.invoices),
         (select count(*) from raw_baloom.order_items) + (select count(*) from raw_ibana.supplier_invoice_lines)
         + (select count(*) from raw_ibana.customer_invoice_lines) + (select count(*) from raw_wuro.invoice_lines)""").fetchone()
+    assert counts is not None
     for t in [
         r[0]
         for r in con.execute("select table_name from duckdb_tables() where temporary").fetchall()
