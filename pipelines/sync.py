@@ -370,7 +370,7 @@ def release_memory(con: duckdb.DuckDBPyConnection) -> None:
     the limit evicts them; lookups wait meanwhile, so none runs short of memory.
     """
     with Reader.reading:
-        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]  # type: ignore[index]
+        limit = warehouse.scalar(con, "select current_setting('memory_limit')")
         try:
             con.execute("set global memory_limit = '16MB'")
         except duckdb.Error as exc:  # blocks still in use: they stay cached
