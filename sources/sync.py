@@ -866,7 +866,10 @@ class Watermark(Generic[D]):
 
 # ----------------------------------------------------------------------------- batching
 
-BATCH_ROWS = 20_000
+# Every resource holds up to this many rows (and as many of each child table) until it yields
+# them: at 100,000 invoices per vendor, 20,000 made a full sync peak at 694-707 MB RSS against
+# 646-651 MB with 5,000, in the same time (10,000 invoices: 454-465 vs 450-460 MB).
+BATCH_ROWS = 5_000
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:
