@@ -6,7 +6,7 @@ backoff and full jitter, honouring ``Retry-After`` up to a cap; a proactive requ
 keeps under the vendor's published rate limits (read live from ``X-RateLimit-*`` headers when
 the vendor sends them); and responses checked before they are trusted (status, content type,
 complete JSON). :func:`fetch_pages` fetches the pages of one endpoint in parallel when their
-number is known, which dlt's REST helper does not do.
+number is known (which dlt's REST helper does not do), as many at once as pay off.
 
 Nothing here ever puts a credential into a message, a log line or an exception.
 """
@@ -393,31 +393,94 @@ def _short(text: str, n: int = 200) -> str:
 # ----------------------------------------------------------------------------- parallel pages
 
 
+class Parallelism:
+    """How many requests one endpoint's pages may have in flight: as many as pay off.
+
+    Parallel requests pay while the process waits on the network (a vendor's latency); they
+    only contend when it is busy computing, as against a vendor that answers within a
+    millisecond (the sandbox, a LAN): Python runs one thread at a time. On the sandbox, eight
+    page threads per vendor made an incremental run of the five vendors take 10.3-11.6 s and
+    12.9-14.7 CPU-seconds against 7.9-9.4 s and 10.0-11.8 with one, and a full sync no faster
+    (69.6 s vs 68.6 s at 100,000 invoices per vendor).
+
+    So the level is steered by the process's CPU use, sampled every ``interval`` seconds: it
+    doubles while the process uses less than ``idle`` of a core (it waits on the network) and
+    halves while it uses more than ``busy`` (more threads would only contend). One level for
+    the whole process, since its vendors share the interpreter. ``cpu_seconds`` and ``clock``
+    are the process's CPU time and a monotonic clock (replaceable in tests).
+    """
+
+    def __init__(
+        self,
+        interval: float = 0.5,
+        idle: float = 0.5,
+        busy: float = 0.8,
+        cpu_seconds: Callable[[], float] = time.process_time,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval, self.idle, self.busy = interval, idle, busy
+        self._cpu_seconds, self._clock = cpu_seconds, clock
+        self._lock = threading.Lock()
+        self._level = 1
+        self._since = clock()
+        self._cpu = cpu_seconds()
+
+    def level(self, workers: int) -> int:
+        """Requests in flight allowed now, at most ``workers``."""
+        now = self._clock()
+        if now - self._since >= self.interval:
+            with self._lock:
+                elapsed = now - self._since
+                if elapsed >= self.interval:
+                    cpu = self._cpu_seconds()
+                    used = (cpu - self._cpu) / elapsed
+                    if used < self.idle:
+                        self._level = min(self._level * 2, max(workers, 1))
+                    elif used > self.busy:
+                        self._level = max(1, min(self._level, workers) // 2)
+                    self._since, self._cpu = now, cpu
+        return max(1, min(workers, self._level))
+
+
+PARALLELISM = Parallelism()
+
+
 def fetch_pages(
     fetch: Callable[[int], T],
     numbers: list[int],
     workers: int,
+    parallelism: Parallelism | None = None,
 ) -> Iterator[T]:
     """Fetch the given page numbers with up to ``workers`` requests in flight, in order.
 
-    At most ``2 * workers`` pages are held at once, so memory stays flat however many pages
-    an endpoint has.
+    How many are in flight follows :class:`Parallelism` (the process-wide one unless given):
+    at level 1 the pages are fetched one after another in the caller's thread. At most twice
+    the level's pages are held at once, so memory stays flat however many pages an endpoint has.
     """
     if workers <= 1 or len(numbers) <= 1:
         for n in numbers:
             yield fetch(n)
         return
-    window = 2 * workers
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ledgerline-page") as pool:
-        pending: deque[Future[T]] = deque()
-        it = iter(numbers)
-        try:
-            for n in it:
-                pending.append(pool.submit(fetch, n))
-                if len(pending) >= window:
+    steer = parallelism or PARALLELISM
+    pool: ThreadPoolExecutor | None = None
+    pending: deque[Future[T]] = deque()
+    try:
+        for n in numbers:
+            level = steer.level(workers)
+            if level <= 1:
+                while pending:
                     yield pending.popleft().result()
-            while pending:
+                yield fetch(n)
+                continue
+            if pool is None:
+                pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ledgerline-page")
+            pending.append(pool.submit(fetch, n))
+            while len(pending) >= 2 * level:
                 yield pending.popleft().result()
-        finally:
-            for fut in pending:
-                fut.cancel()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        if pool is not None:
+            pool.shutdown(wait=True)
