@@ -394,7 +394,10 @@ def _short(text: str, n: int = 200) -> str:
 
 
 class Parallelism:
-    """How many requests one endpoint's pages may have in flight: as many as pay off.
+    """How parallel an endpoint's page fetching may be: as parallel as pays off.
+
+    At level 1 the pages are fetched one after another; at level L up to 2L pages are requested
+    ahead of the one being read, at most ``workers`` at once.
 
     Parallel requests pay while the process waits on the network (a vendor's latency); they
     only contend when it is busy computing, as against a vendor that answers within a
@@ -426,7 +429,7 @@ class Parallelism:
         self._cpu = cpu_seconds()
 
     def level(self, workers: int) -> int:
-        """Requests in flight allowed now, at most ``workers``."""
+        """The level allowed now, at most ``workers``."""
         now = self._clock()
         if now - self._since >= self.interval:
             with self._lock:
@@ -453,9 +456,9 @@ def fetch_pages(
 ) -> Iterator[T]:
     """Fetch the given page numbers with up to ``workers`` requests in flight, in order.
 
-    How many are in flight follows :class:`Parallelism` (the process-wide one unless given):
-    at level 1 the pages are fetched one after another in the caller's thread. At most twice
-    the level's pages are held at once, so memory stays flat however many pages an endpoint has.
+    How many follows :class:`Parallelism` (the process-wide one unless given): at level 1 the
+    pages are fetched one after another in the caller's thread. At most twice the level's pages
+    are held at once, so memory stays flat however many pages an endpoint has.
     """
     if workers <= 1 or len(numbers) <= 1:
         for n in numbers:
