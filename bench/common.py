@@ -108,6 +108,20 @@ def sandbox_process(scale: int, seed: int = 42, faults: str = "none", plan: str 
             proc.kill()
 
 
+def cpu_probe(n: int = 10_000_000) -> float:
+    """CPU seconds one core takes for a fixed pure-Python loop, measured now.
+
+    This machine's speed drifts (a shared host): the same incremental sync (same code, warehouse
+    and sandbox world) took 11.6-12.5 CPU-seconds and, an hour later, 14.7-14.9. Recorded beside
+    every result, it tells a slower machine from slower code when runs are compared.
+    """
+    t0 = time.process_time()
+    total = 0
+    for i in range(n):
+        total += i
+    return round(time.process_time() - t0, 3)
+
+
 def record(name: str, result: dict[str, Any]) -> Path:
     """Write one bench's figures to bench/results/<name>.json (with the machine it ran on)."""
     RESULTS.mkdir(exist_ok=True)
@@ -118,6 +132,7 @@ def record(name: str, result: dict[str, Any]) -> Path:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "cpu_probe_s": cpu_probe(),
         },
         **result,
     }
