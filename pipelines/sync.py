@@ -39,6 +39,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 import warehouse
 from pipelines import config, crashpoints, report
 from pipelines.progress import new_stats
+from sources import rescan
 from sources.http import AuthError, SourceError, SyncStats, TransientError
 
 log = logging.getLogger("ledgerline.sync")
@@ -423,6 +424,20 @@ def sync(
         except Exception as exc:
             results[v].error = explain(v, exc)
 
+    try:
+        _run(vendors, results, pipelines, full_refresh, workers)
+    finally:
+        rescan.shutdown()  # the page worker, if a rescan started it
+    return [results[v] for v in vendors]
+
+
+def _run(
+    vendors: Sequence[str],
+    results: dict[str, VendorResult],
+    pipelines: dict[str, dlt.Pipeline | None],
+    full_refresh: bool,
+    workers: int,
+) -> None:
     def run_extract(v: str) -> str:
         t0 = time.perf_counter()
         pipelines[v] = extract(v, pipelines.get(v), results[v].stats, full_refresh, workers)
@@ -450,4 +465,3 @@ def sync(
                 results[v].error = message
                 results[v].stats.errors.append(message)
                 log.debug("%s failed", v, exc_info=True)
-    return [results[v] for v in vendors]

@@ -219,6 +219,9 @@ class ApiClient:
         self.policy = policy or RetryPolicy()
         self.stats = stats or SyncStats(vendor)
         self.sleep = sleep
+        self.headers = dict(headers)
+        self.timeout = timeout
+        self.transport = transport
         self._secrets = secrets_in(headers)
         self._options: dict[str, Any] = {
             "base_url": self.base_url,

@@ -25,6 +25,8 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.rescan import raw_hash
+
 MONEY = pa.decimal128(18, 2)
 RATE = pa.decimal128(18, 4)
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -118,15 +120,6 @@ def to_json(value: Any) -> str:
 def record_hash(record: dict[str, Any]) -> str:
     """The version of a record as sent: any change of any field makes a new one (scd2)."""
     return raw_hash(_encode(record))
-
-
-def raw_hash(encoded: Any) -> str:
-    """:func:`record_hash` of a record's compact JSON bytes (``bytes`` or ``msgspec.Raw``).
-
-    A vendor's compact JSON re-encodes to the same bytes, so the bytes of a record on the wire
-    hash to its stored version without being decoded.
-    """
-    return hashlib.blake2b(encoded, digest_size=12).hexdigest()
 
 
 KINDS: dict[str, tuple[Callable[[Any], Any], pa.DataType, dict[str, Any]]] = {

@@ -17,11 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 
 import dlt
-import msgspec
 import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from sources import rescan
 from sources.http import ApiClient, Page, SourceError, SyncStats, decode_json, fetch_pages
 from sources.records import (
     REJECTED_TABLE,
@@ -30,11 +30,11 @@ from sources.records import (
     SchemaChange,
     Table,
     change_key,
-    raw_hash,
     record_hash,
     rejected_table,
     schema_changes_table,
 )
+from sources.rescan import Known, KnownDecoder
 
 log = logging.getLogger("ledgerline.sources")
 
@@ -142,46 +142,10 @@ class SyncContext:
             return found
 
 
-class Known(dict[str, Any]):
-    """Stands for a listed record whose bytes hash to the version the warehouse holds: only
-    its key is kept (see :func:`known_decoder`); :func:`emit_page` counts it as seen."""
-
-
-_decode_object = msgspec.json.Decoder(dict[str, msgspec.Raw])
-_decode_list = msgspec.json.Decoder(list[msgspec.Raw])
-
-
-def known_decoder(key: str, id_key: str, versions: dict[str, str]) -> Callable[[bytes], Any]:
-    """A page decoder that leaves the records the warehouse holds as sent undecoded.
-
-    The list under the body's ``key`` is split into each record's bytes; a record whose bytes
-    hash to a stored version (``versions``: hash to record key) becomes a :class:`Known` with
-    its key as ``id_key``; every other record, and the rest of the body, is decoded as usual.
-    A rescan of mostly unchanged pages then costs hashing, not decoding.
-    """
-
-    def decode(content: bytes) -> Any:
-        try:
-            top = _decode_object.decode(content)
-        except msgspec.ValidationError:  # valid JSON, not an object: the usual checks say why
-            return decode_json(content)
-        body: dict[str, Any] = {}
-        for name, raw in top.items():
-            try:
-                records = _decode_list.decode(raw) if name == key else None
-            except msgspec.ValidationError:
-                records = None
-            if records is None:
-                body[name] = decode_json(raw)
-                continue
-            out: list[Any] = []
-            for record in records:
-                rid = versions.get(raw_hash(record))
-                out.append(decode_json(record) if rid is None else Known({id_key: rid}))
-            body[name] = out
-        return body
-
-    return decode
+def known_decoder(key: str, id_key: str, versions: dict[str, str]) -> KnownDecoder:
+    """A page decoder that leaves the records the warehouse holds as sent undecoded
+    (:class:`~sources.rescan.KnownDecoder`)."""
+    return KnownDecoder(key, id_key, versions)
 
 
 def unchanged(items: list[Any], id_key: str, known: dict[str, str]) -> tuple[list[Any], list[str]]:
@@ -442,7 +406,19 @@ def _pages_after(
     pages = max(1, -(-total // spec.limit))
     prev_ids = _ids(spec, items1)
     numbers = list(range(first + 1, pages + 1))
-    fetched = fetch_pages(lambda n: _get(ctx, spec, n, decode), numbers, ctx.workers)
+    fetched: Iterable[Page]
+    if isinstance(decode, KnownDecoder) and rescan.wanted(len(numbers)):
+        # a rescan of records the warehouse holds: read by the page worker (see sources.rescan)
+        fetched = rescan.WORKER.pages(
+            ctx.client,
+            [(spec.path, spec.params(n)) for n in numbers],
+            decode,
+            ctx.workers,
+            ctx.stats,
+            lambda i: _get(ctx, spec, numbers[i], decode),
+        )
+    else:
+        fetched = fetch_pages(lambda n: _get(ctx, spec, n, decode), numbers, ctx.workers)
     for n, page in zip(numbers, fetched, strict=True):
         for items, pg in _checked(ctx, spec, n, page, total, prev_ids, decode):
             prev_ids = _ids(spec, items)
