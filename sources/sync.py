@@ -88,9 +88,7 @@ class SyncContext:
         self, table: str, columns: str, where: str = "", params: Sequence[Any] = ()
     ) -> list[tuple[Any, ...]]:
         """Rows the warehouse holds for this vendor's ``table`` (empty if it does not exist)."""
-        sql = f'select {columns} from "{self.dataset}"."{table}"' + (
-            f" where {where}" if where else ""
-        )
+        sql = self._select(table, columns, where)
         try:
             return self.read(sql, params)
         except DatabaseUndefinedRelation:  # the table does not exist before the first load
@@ -98,6 +96,20 @@ class SyncContext:
             return []
         # anything else (a warehouse held open by another process, say) fails the run: reading
         # nothing would silently skip the re-reads and delete checks that depend on it
+
+    def known_pairs(self, table: str, columns: str, where: str = "") -> dict[Any, Any]:
+        """:meth:`known` of two columns, as a dict of the first to the second."""
+        pairs = getattr(self.read, "pairs", None)
+        if pairs is None:
+            return dict(self.known(table, columns, where))
+        try:
+            return cast(dict[Any, Any], pairs(self._select(table, columns, where), ()))
+        except DatabaseUndefinedRelation:  # the table does not exist before the first load
+            return {}
+
+    def _select(self, table: str, columns: str, where: str) -> str:
+        sql = f'select {columns} from "{self.dataset}"."{table}"'
+        return f"{sql} where {where}" if where else sql
 
     def fingerprints(self, table: Table) -> dict[str, str]:
         """The stored version (``row_hash``) of each current, live record of ``table``.
@@ -115,7 +127,7 @@ class SyncContext:
                 cond = f"not coalesce({DELETED_UPSTREAM}, false)"
                 if table.row_hash:
                     cond += " and _dlt_valid_to is null"
-                found = dict(self.known(table.name, f'"{key}", row_hash', cond))
+                found = self.known_pairs(table.name, f'"{key}", row_hash', cond)
                 self._fingerprints[table.name] = found
             return found
 
