@@ -23,6 +23,7 @@ from pipelines import sync as sync_lib
 from pipelines.progress import new_stats
 from pipelines.report import aging_summary_rows, run_summary_markdown
 from pipelines.status import record_run
+from sources import rescan
 
 
 def _worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
@@ -137,13 +138,16 @@ def sync_flow(
         sync_lib.source_factory(vendor)
     with warehouse_slot():
         futures = {v: extract_task.submit(v, full_refresh) for v in vendors}
-        for vendor, fut in futures.items():
-            try:
-                results[vendor] = fut.result()
-                results[vendor].update(load_task(vendor))
-            except Exception as exc:
-                failures[vendor] = str(exc)
-                logger.error("%s", exc)
+        try:
+            for vendor, fut in futures.items():
+                try:
+                    results[vendor] = fut.result()
+                    results[vendor].update(load_task(vendor))
+                except Exception as exc:
+                    failures[vendor] = str(exc)
+                    logger.error("%s", exc)
+        finally:
+            rescan.shutdown()  # the page worker, if an extract's rescan started it
         record_run(results, failures)
         if transform and not failures:
             transformed = transform_task(as_of, currency)
