@@ -14,7 +14,7 @@ from pipelines.sync import sync
 from sandbox.server import Sandbox
 from sources import rescan
 from sources.baloom import helpers, make_client
-from sources.http import AuthError, Page, SourceError, SyncStats
+from sources.http import ApiClient, AuthError, Page, SourceError, SyncStats
 from sources.records import record_hash
 from sources.rescan import Known, KnownDecoder, PageWorker
 
@@ -33,9 +33,13 @@ def requests() -> list[tuple[str, dict[str, Any]]]:
     return [(spec.path, {**spec.params(n), "limit": 20}) for n in range(1, PAGES + 1)]
 
 
+def baloom(sandbox: Sandbox) -> ApiClient:
+    return make_client(sandbox.base_urls["baloom"], sandbox.credentials.baloom_api_key)
+
+
 def held_every_other(sandbox: Sandbox) -> KnownDecoder:
     """A decoder for which every other invoice is held as sent (the warehouse's versions)."""
-    client = make_client(sandbox.base_urls["baloom"], sandbox.credentials.baloom_api_key)
+    client = baloom(sandbox)
     versions = {}
     for path, params in requests():
         page = client.get(path, params)
@@ -45,7 +49,7 @@ def held_every_other(sandbox: Sandbox) -> KnownDecoder:
 
 
 def in_process(sandbox: Sandbox, decoder: KnownDecoder) -> list[Any]:
-    client = make_client(sandbox.base_urls["baloom"], sandbox.credentials.baloom_api_key)
+    client = baloom(sandbox)
     pages = [client.get(path, params, decode=decoder) for path, params in requests()]
     return [p.body for p in pages if p is not None]
 
@@ -64,7 +68,7 @@ def test_the_worker_answers_the_pages_the_sync_process_would_read(
 ) -> None:
     decoder = held_every_other(sandbox)
     expected = in_process(sandbox, decoder)
-    client = make_client(sandbox.base_urls["baloom"], sandbox.credentials.baloom_api_key)
+    client = baloom(sandbox)
     stats = SyncStats("baloom")
     pages = list(worker.pages(client, requests(), decoder, 4, stats, no_local))
     assert worker._proc is not None  # read by the worker, not in this process
@@ -95,7 +99,7 @@ def test_pages_a_stopped_worker_did_not_answer_are_read_in_the_sync_process(
 ) -> None:
     decoder = held_every_other(sandbox)
     expected = in_process(sandbox, decoder)
-    client = make_client(sandbox.base_urls["baloom"], sandbox.credentials.baloom_api_key)
+    client = baloom(sandbox)
     reqs = requests()
     read_here: list[int] = []
 
