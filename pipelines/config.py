@@ -43,9 +43,11 @@ def check_home() -> Path:
     Creates nothing.
     """
     path = home()
-    if path.is_dir():
-        return path
+    # exists() before is_dir(): a sync's vendor threads create the directory concurrently, and a
+    # directory that appears between the two checks must not be taken for a file
     if path.exists():
+        if path.is_dir():
+            return path
         raise ConfigProblem(
             f"{HOME_ENV} points at {path}, which is a file: point it at a directory."
         )
