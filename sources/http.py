@@ -318,13 +318,13 @@ class ApiClient:
                 if resp.status_code not in self.policy.statuses:
                     raise SourceError(
                         f"{self.vendor} answered HTTP {resp.status_code} to GET {path}: "
-                        f"{self._scrub(_short(resp.text))}"
+                        f"{self.scrub(_short(resp.text))}"
                     )
                 retry_after = _retry_after(resp.headers.get("retry-after"))
                 failure = f"HTTP {resp.status_code}"
             except (httpx.TransportError, BadResponse) as exc:
                 retry_after = None
-                failure = self._scrub(type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+                failure = self.scrub(type(exc).__name__ + (f": {exc}" if str(exc) else ""))
                 connected = connected or not isinstance(
                     exc, httpx.ConnectError | httpx.UnsupportedProtocol
                 )
@@ -364,7 +364,8 @@ class ApiClient:
         cap = min(self.policy.backoff_max, self.policy.backoff * 2 ** (attempt - 1))
         return random.uniform(cap / 2, cap)  # jitter
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
+        """``text`` with every credential of this client replaced by ``***``."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text

@@ -418,7 +418,7 @@ class _Scan:
                     self.send(["error", self.sid, seq, error, self.counts()])
                     return
                 except Exception as exc:  # anything else: said as the vendor's failure, scrubbed
-                    message = self.client._scrub(f"{type(exc).__name__}: {exc}")
+                    message = self.client.scrub(f"{type(exc).__name__}: {exc}")
                     self.send(
                         ["error", self.sid, seq, ["SourceError", message, False], self.counts()]
                     )

@@ -615,20 +615,9 @@ class DocumentRun:
     def reread(
         self, ids: Sequence[str], get: Callable[[str], Page | None], record: Callable[[Any], Any]
     ) -> Iterator[Any]:
-        """Re-read documents by id, ``ctx.workers`` at a time, and flag those gone.
-
-        ``get`` returns None for a 404; ``record`` takes the document out of a body.
-        """
-        batch: list[Any] = []
-        pages = fetch_pages(lambda i: get(ids[i]), list(range(len(ids))), self.ctx.workers)
-        for page in pages:
-            self.ctx.stats.add(pages=1)
-            if page is not None:
-                batch.append(record(page.body))
-            if len(batch) >= 100:
-                yield from self.emit(batch)
-                batch = []
-        yield from self.emit(batch)
+        """Re-read documents by id (see :func:`by_id`) and flag those gone."""
+        for batch in by_id(self.ctx, ids, get, record):
+            yield from self.emit(batch)
         yield from self.flag(set(ids) - self.seen)
 
     def flag(self, ids: set[str]) -> Iterator[Any]:
@@ -636,6 +625,38 @@ class DocumentRun:
         gone = tombstones(self.ctx, self.table, "id", self.seen, only=ids) if ids else None
         if gone is not None:
             yield gone
+
+
+# Documents read by id are converted in batches of this many.
+BY_ID_ROWS = 100
+
+
+def by_id(
+    ctx: SyncContext,
+    ids: Sequence[str],
+    get: Callable[[str], Page | None],
+    record: Callable[[Any], Any],
+    missing: set[str] | None = None,
+) -> Iterator[list[Any]]:
+    """Documents read one by one, ``ctx.workers`` requests at a time, in batches of records.
+
+    ``get`` returns None for a document the vendor no longer has (a 404): its id is added to
+    ``missing`` when given. ``record`` takes the document out of a body.
+    """
+    batch: list[Any] = []
+    pages = fetch_pages(lambda i: get(ids[i]), list(range(len(ids))), ctx.workers)
+    for uid, page in zip(ids, pages, strict=True):
+        ctx.stats.add(pages=1)
+        if page is None:
+            if missing is not None:
+                missing.add(uid)
+            continue
+        batch.append(record(page.body))
+        if len(batch) >= BY_ID_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

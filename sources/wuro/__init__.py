@@ -18,13 +18,14 @@ from urllib.parse import quote
 import dlt
 import pyarrow as pa
 
-from sources.http import ApiClient, Page, SyncStats, fetch_pages
+from sources.http import ApiClient, Page, SyncStats
 from sources.records import Table
 from sources.sync import (
     RAW_CONTRACT,
     PageSpec,
     SyncContext,
     Watermark,
+    by_id,
     emit_page,
     is_due,
     leavers,
@@ -38,7 +39,6 @@ from sources.wuro import helpers, settings
 
 VENDOR = "wuro"
 LAST_FULL = "last_full"  # resource state: when the last full reconcile ran (vendor clock)
-REREAD_BATCH = 100
 
 
 def make_client(
@@ -57,6 +57,11 @@ def make_client(
         stats=stats,
         max_connections=workers,
     )
+
+
+def invoice_of(body: Any) -> Any:
+    """The invoice in a by-id answer (``{"invoice": {...}}``)."""
+    return body.get("invoice") if isinstance(body, dict) else body
 
 
 class InvoiceRun:
@@ -100,19 +105,9 @@ class InvoiceRun:
         def get(uid: str) -> Page | None:
             return self.ctx.client.get(path.format(uid=quote(uid, safe="")), allow_404=True)
 
-        batch: list[Any] = []
         missing: set[str] = set()
-        pages = fetch_pages(lambda i: get(ids[i]), list(range(len(ids))), self.ctx.workers)
-        for uid, page in zip(ids, pages, strict=True):
-            self.ctx.stats.add(pages=1)
-            if page is None:
-                missing.add(uid)
-                continue
-            batch.append(page.body.get("invoice") if isinstance(page.body, dict) else page.body)
-            if len(batch) >= REREAD_BATCH:
-                yield from self.emit(batch)
-                batch = []
-        yield from self.emit(batch)
+        for batch in by_id(self.ctx, ids, get, invoice_of, missing):
+            yield from self.emit(batch)
         if missing:
             yield from self.gone(only=missing)
 
