@@ -196,11 +196,20 @@ class Page:
     headers: Mapping[str, str]
 
 
-@functools.cache
+_TLS_LOCK = threading.Lock()
+
+
 def tls_context() -> ssl.SSLContext:
     """The process's one TLS context, as httpx makes it (certifi's roots, or ``SSL_CERT_FILE``
     or ``SSL_CERT_DIR``): shared by every connection, since making one reads every root
-    certificate (25 ms), and a sync opens dozens."""
+    certificate (25 ms), and a sync opens dozens. Made once even when the vendors' threads
+    ask at the same moment (each made its own, 0.1 s apiece side by side)."""
+    with _TLS_LOCK:
+        return _new_tls_context()
+
+
+@functools.cache
+def _new_tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
+from typing import Any
 
+import httpx
+import pytest
+
+from sources import http
 from sources.http import Parallelism, fetch_pages
 
 
@@ -89,3 +95,32 @@ def test_a_busy_process_fetches_pages_one_after_another_in_its_own_thread() -> N
     assert got == list(range(1, 51))
     assert fetch.most == 1
     assert fetch.threads == {threading.current_thread().name}
+
+
+def test_vendor_clients_made_at_once_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vendors' threads build their clients at the same moment: one context is made."""
+    made = []
+    real = httpx.create_ssl_context
+
+    def counted(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        time.sleep(0.05)  # wide enough for every thread to ask before the first is done
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    http._new_tls_context.cache_clear()
+    barrier = threading.Barrier(5)
+    contexts = []
+
+    def build() -> None:
+        barrier.wait()
+        contexts.append(http.tls_context())
+
+    threads = [threading.Thread(target=build) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    http._new_tls_context.cache_clear()  # the next test makes its own with the real function
+    assert len(made) == 1
+    assert len(contexts) == 5 and all(c is contexts[0] for c in contexts)
