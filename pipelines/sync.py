@@ -468,6 +468,8 @@ def _run(
     todo = [v for v in vendors if results[v].error is None]
     for v in todo:  # import every source in this thread, before the extract threads start
         source_factory(v)
+    if todo and not full_refresh and config.warehouse_path().exists():
+        rescan.prestart()  # the warehouse holds records: rescans will likely want the worker
     with ThreadPoolExecutor(
         max_workers=max(1, len(todo)), thread_name_prefix="ledgerline-extract"
     ) as pool:

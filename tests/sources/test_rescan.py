@@ -138,6 +138,30 @@ def test_the_mode_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not rescan.wanted(10_000)
 
 
+def test_a_sync_can_start_the_worker_ahead_of_its_first_rescan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    worker = PageWorker()
+    monkeypatch.setattr(rescan, "WORKER", worker)
+    monkeypatch.setattr(rescan.os, "cpu_count", lambda: 2)
+    try:
+        for chosen in ("off", "sometimes"):  # a bad mode is each vendor's error, said there
+            monkeypatch.setenv(rescan.MODE_ENV, chosen)
+            rescan.prestart()
+            assert worker._proc is None
+        for chosen in ("auto", "on"):
+            monkeypatch.setenv(rescan.MODE_ENV, chosen)
+            rescan.prestart()
+            proc = worker._proc
+            assert proc is not None and proc.poll() is None
+            rescan.prestart()  # started once
+            assert worker._proc is proc
+            rescan.shutdown()
+            assert worker._proc is None and proc.poll() is not None
+    finally:
+        worker.close()
+
+
 def raw_tables() -> dict[str, tuple[Any, ...]]:
     """Each raw Baloom table's row count and a hash of all its rows (load ids aside)."""
     out = {}
