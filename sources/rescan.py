@@ -14,7 +14,8 @@ held as sent and the bytes of the others. The sync process only decodes what cha
 ``LEDGERLINE_PAGE_WORKER`` chooses: ``auto`` (the default: for rescans of at least
 :data:`MIN_PAGES` pages on a machine with more than one core), ``on`` (every rescan) or ``off``.
 
-The worker is started by the first rescan that uses it and stops with the sync
+The worker is started by the first rescan that uses it, or ahead of it by a sync over a
+warehouse that holds records (:func:`prestart`), and stops with the sync
 (:func:`shutdown`), or when the sync process goes away (its input closes). If it cannot start
 or stops unexpectedly, the pages it has not answered are fetched in the sync process: a rescan
 never fails for the worker's sake.

@@ -154,12 +154,6 @@ class SyncContext:
             return found
 
 
-def known_decoder(key: str, id_key: str, versions: dict[str, str]) -> KnownDecoder:
-    """A page decoder that leaves the records the warehouse holds as sent undecoded
-    (:class:`~sources.rescan.KnownDecoder`)."""
-    return KnownDecoder(key, id_key, versions)
-
-
 def unchanged(items: list[Any], id_key: str, known: dict[str, str]) -> tuple[list[Any], list[str]]:
     """Split a page into the records to load and the ids of those the warehouse holds as sent."""
     fresh: list[Any] = []
@@ -378,7 +372,7 @@ Decode = Callable[[bytes], Any]
 
 
 def page_decoder(ctx: SyncContext, spec: PageSpec, table: Table | None) -> Decode:
-    """How to decode the pages of ``spec``: :func:`known_decoder` when ``table`` holds versions.
+    """How to decode the pages of ``spec``: a :class:`KnownDecoder` when ``table`` holds versions.
 
     Not for a vendor whose records have changed shape (it has ``schema_changes`` rows): every
     record it sends is then decoded and checked, so each run sees whether the change persists.
@@ -386,7 +380,7 @@ def page_decoder(ctx: SyncContext, spec: PageSpec, table: Table | None) -> Decod
     if table is None or spec.key is None or ctx.drifted():
         return decode_json
     versions = ctx.versions(table)
-    return known_decoder(spec.key, spec.record_id, versions) if versions else decode_json
+    return KnownDecoder(spec.key, spec.record_id, versions) if versions else decode_json
 
 
 def numbered_pages(

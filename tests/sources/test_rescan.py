@@ -54,6 +54,12 @@ def in_process(sandbox: Sandbox, decoder: KnownDecoder) -> list[Any]:
     return [p.body for p in pages if p is not None]
 
 
+def half_held(sandbox: Sandbox) -> tuple[KnownDecoder, list[Any], ApiClient]:
+    """The every-other-invoice decoder, the bodies the sync process reads with it, a client."""
+    decoder = held_every_other(sandbox)
+    return decoder, in_process(sandbox, decoder), baloom(sandbox)
+
+
 def shape(bodies: list[Any]) -> list[list[tuple[str, Any]]]:
     """Each page's records as (kind, record): Known stand-ins must stay Known."""
     return [[(type(r).__name__, r) for r in b["data"]] for b in bodies]
@@ -66,9 +72,7 @@ def no_local(i: int) -> Page:
 def test_the_worker_answers_the_pages_the_sync_process_would_read(
     sandbox: Sandbox, worker: PageWorker
 ) -> None:
-    decoder = held_every_other(sandbox)
-    expected = in_process(sandbox, decoder)
-    client = baloom(sandbox)
+    decoder, expected, client = half_held(sandbox)
     stats = SyncStats("baloom")
     pages = list(worker.pages(client, requests(), decoder, 4, stats, no_local))
     assert worker._proc is not None  # read by the worker, not in this process
@@ -97,9 +101,7 @@ def test_a_refusal_in_the_worker_is_the_same_clear_error(
 def test_pages_a_stopped_worker_did_not_answer_are_read_in_the_sync_process(
     sandbox: Sandbox, worker: PageWorker
 ) -> None:
-    decoder = held_every_other(sandbox)
-    expected = in_process(sandbox, decoder)
-    client = baloom(sandbox)
+    decoder, expected, client = half_held(sandbox)
     reqs = requests()
     read_here: list[int] = []
 

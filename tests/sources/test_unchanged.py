@@ -13,7 +13,7 @@ from pipelines import config
 from pipelines.sync import sync
 from sandbox.server import Sandbox
 from sources.records import record_hash
-from sources.sync import Known, known_decoder
+from sources.rescan import Known, KnownDecoder
 
 
 def counts() -> dict[str, int]:
@@ -52,7 +52,7 @@ def test_a_rerun_without_changes_loads_nothing_and_a_full_refresh_reloads(
 def test_records_held_as_sent_are_not_decoded_and_the_rest_is_exact() -> None:
     held = {"id": "a1", "total": Decimal("12.50"), "status": "PAID"}  # as the warehouse holds it
     body = b'{"data":[{"id":"a1","total":12.50,"status":"PAID"},{"id":"b2","total":0.10}],"meta":{"total":2}}'
-    decode = known_decoder("data", "id", {record_hash(held): "a1"})
+    decode = KnownDecoder("data", "id", {record_hash(held): "a1"})
     page = decode(body)
     first, second = page["data"]
     assert type(first) is Known and first == {"id": "a1"}
