@@ -213,8 +213,73 @@ def _new_tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class Connections:
+    """Kept-alive connections to one vendor, at most ``max_connections`` of them.
+
+    One httpx client per connection, each used by one thread at a time: threads sharing one
+    client's pool queue on its lock, which it holds across socket checks (with eight fetch
+    threads per endpoint, most of their time went to that queue). Clients of the same vendor
+    may share one (a page worker's rescans do): each rescan then reuses the connections, and
+    their TLS sessions, of those before it.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str],
+        timeout: float = 30.0,
+        max_connections: int = 8,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._options: dict[str, Any] = {
+            "base_url": base_url,
+            "headers": dict(headers),
+            "timeout": httpx.Timeout(timeout, connect=10.0),
+            "limits": httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            "follow_redirects": False,
+            "transport": transport,
+            "verify": tls_context(),
+        }
+        self._slots = threading.BoundedSemaphore(max(1, max_connections))
+        self._idle: list[httpx.Client] = []
+        self._clients: list[httpx.Client] = []
+        self._lock = threading.Lock()
+
+    @property
+    def opened(self) -> int:
+        """How many connections (clients) were made so far."""
+        with self._lock:
+            return len(self._clients)
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[httpx.Client]:
+        """An idle client (a kept-alive connection), or a new one; at most ``max_connections``."""
+        with self._slots:
+            with self._lock:
+                client = self._idle.pop() if self._idle else None
+            if client is None:
+                client = httpx.Client(**self._options)
+                with self._lock:
+                    self._clients.append(client)
+            try:
+                yield client
+            finally:
+                with self._lock:
+                    self._idle.append(client)
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients, self._idle = self._clients, [], []
+        for client in clients:
+            client.close()
+
+
 class ApiClient:
-    """A vendor's HTTP client: pooled, retrying, budgeted, and silent about secrets."""
+    """A vendor's HTTP client: pooled, retrying, budgeted, and silent about secrets.
+
+    ``connections`` shares another client's kept-alive connections (closed by their owner,
+    not by :meth:`close`); by default the client has its own.
+    """
 
     def __init__(
         self,
@@ -230,6 +295,7 @@ class ApiClient:
         stats: SyncStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        connections: Connections | None = None,
     ) -> None:
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
@@ -242,44 +308,15 @@ class ApiClient:
         self.timeout = timeout
         self.transport = transport
         self._secrets = secrets_in(headers)
-        self._options: dict[str, Any] = {
-            "base_url": self.base_url,
-            "headers": dict(headers),
-            "timeout": httpx.Timeout(timeout, connect=10.0),
-            "limits": httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            "follow_redirects": False,
-            "transport": transport,
-            "verify": tls_context(),
-        }
-        # One httpx client per keep-alive connection, each used by one thread at a time: threads
-        # sharing one client's pool queue on its lock, which it holds across socket checks (with
-        # eight fetch threads per endpoint, most of their time went to that queue).
-        self._slots = threading.BoundedSemaphore(max(1, max_connections))
-        self._idle: list[httpx.Client] = []
-        self._clients: list[httpx.Client] = []
-        self._lock = threading.Lock()
+        # shared connections stay open for their owner (a page worker's later rescans)
+        self._owns_connections = connections is None
+        self.connections = connections or Connections(
+            self.base_url, headers, timeout, max_connections, transport
+        )
 
     def close(self) -> None:
-        with self._lock:
-            clients, self._clients, self._idle = self._clients, [], []
-        for client in clients:
-            client.close()
-
-    @contextlib.contextmanager
-    def _connection(self) -> Iterator[httpx.Client]:
-        """An idle client (a kept-alive connection), or a new one; at most ``max_connections``."""
-        with self._slots:
-            with self._lock:
-                client = self._idle.pop() if self._idle else None
-            if client is None:
-                client = httpx.Client(**self._options)
-                with self._lock:
-                    self._clients.append(client)
-            try:
-                yield client
-            finally:
-                with self._lock:
-                    self._idle.append(client)
+        if self._owns_connections:
+            self.connections.close()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -310,7 +347,7 @@ class ApiClient:
                     self.stats.add(waited=waited)
             self.stats.add(requests=1)
             try:
-                with self._connection() as http:
+                with self.connections.borrow() as http:
                     resp = http.get(path, params=params)
                 connected = True
                 if self.budget is not None:

@@ -44,6 +44,7 @@ import msgspec
 from sources.http import (
     ApiClient,
     AuthError,
+    Connections,
     Page,
     RetryPolicy,
     SourceError,
@@ -367,6 +368,24 @@ def _read_frame(stream: Any) -> bytes | None:
 
 # ----------------------------------------------------------------------------- the worker
 
+_CONNECTIONS: dict[bytes, Connections] = {}
+_CONNECTIONS_LOCK = threading.Lock()
+
+
+def shared_connections(settings: Mapping[str, Any], workers: int) -> Connections:
+    """The worker's kept-alive connections to the vendor ``settings`` name (its base URL and
+    headers): the first rescan opens them, the later ones of the sync reuse them."""
+    key = msgspec.json.encode(
+        [settings["base_url"], settings["headers"], settings["timeout"], workers]
+    )
+    with _CONNECTIONS_LOCK:
+        found = _CONNECTIONS.get(key)
+        if found is None:
+            found = _CONNECTIONS[key] = Connections(
+                settings["base_url"], settings["headers"], settings["timeout"], workers
+            )
+        return found
+
 
 class _Scan:
     def __init__(
@@ -387,7 +406,7 @@ class _Scan:
             credential_hint=settings["credential_hint"],
             policy=RetryPolicy(**policy),
             timeout=settings["timeout"],
-            max_connections=workers,
+            connections=shared_connections(settings, workers),
         )
         self.sid, self.key, self.versions, self.workers = sid, key, versions, workers
         self.send = send

@@ -3,6 +3,7 @@ and no rescan fails for the worker's sake."""
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -123,6 +124,35 @@ def test_pages_a_stopped_worker_did_not_answer_are_read_in_the_sync_process(
     assert list(worker.pages(client, reqs[:1], decoder, 1, SyncStats("baloom"), local))
     worker.close()
     list(worker.pages(client, reqs[:1], decoder, 1, SyncStats("baloom"), no_local))
+
+
+def test_the_worker_s_rescans_of_one_vendor_reuse_its_connections(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rescan, "_CONNECTIONS", {})
+    decoder, expected, client = half_held(sandbox)
+    settings = rescan.client_settings(client)
+    assert settings is not None
+
+    def scan(sid: int) -> list[Any]:
+        frames: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()
+        # one page at a time: a rescan needs one connection, and the next can only reuse it
+        worker_scan = rescan._Scan(sid, settings, "data", dict(decoder.versions), 1, frames.put)
+        worker_scan.chunks.put((0, [[p, q] for p, q in requests()]))
+        answers = [frames.get(timeout=30) for _ in range(PAGES)]
+        worker_scan.chunks.put(None)
+        assert [a[0] for a in answers] == ["page"] * PAGES
+        return [decoder.assemble((a[3][0][1], a[3][0][2])) for a in answers]
+
+    connections = rescan.shared_connections(settings, 1)
+    try:
+        assert shape(scan(1)) == shape(expected)
+        assert connections.opened == 1
+        assert shape(scan(2)) == shape(expected)  # the first rescan's end left it open
+        assert connections.opened == 1
+        assert rescan.shared_connections(settings, 1) is connections
+    finally:
+        connections.close()
 
 
 def test_the_mode_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
