@@ -15,6 +15,7 @@ crash before the load finishes leaves the package pending, and the next run load
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -420,6 +421,44 @@ def use_system_allocator() -> None:
         pyarrow.set_memory_pool(pyarrow.system_memory_pool())
 
 
+# Container allocations between collections of the youngest generation while a sync runs (the
+# interpreter's default is 700). See :func:`collections_spaced`.
+SYNC_GC_THRESHOLD = (10_000, 10, 10)
+
+
+@contextlib.contextmanager
+def collections_spaced() -> Iterator[None]:
+    """Inside: the cyclic garbage collector runs rarely and skips what existed before.
+
+    A sync allocates containers by the million (decoded records, dlt's schema copies), almost
+    all freed by reference counting; but at the default thresholds the collector ran hundreds
+    of times per incremental sync, and each full collection walked every module, class and
+    function (127,000 objects) besides: 0.5-0.7 s of an incremental run at 100,000 invoices per
+    vendor went to it, with every thread of the sync stopped meanwhile. With what existed before
+    the sync frozen (:func:`gc.freeze`) and collections ~14 times rarer, 0.10-0.12 s. The
+    thresholds and the frozen objects are given back afterwards, so a notebook or a Prefect
+    worker running syncs keeps its own settings.
+    """
+    with _GC_LOCK:
+        _gc_spaced["users"] += 1
+        if _gc_spaced["users"] == 1:  # of syncs running at once, the first sets, the last restores
+            _gc_spaced["before"] = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(*SYNC_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_spaced["users"] -= 1
+            if _gc_spaced["users"] == 0:
+                gc.set_threshold(*_gc_spaced["before"])
+                gc.unfreeze()
+
+
+_GC_LOCK = threading.Lock()
+_gc_spaced: dict[str, Any] = {"users": 0, "before": gc.get_threshold()}
+
+
 def sync(
     vendors: Sequence[str] = config.VENDORS,
     *,
@@ -431,6 +470,16 @@ def sync(
     unknown = [v for v in vendors if v not in config.VENDORS]
     if unknown:
         raise SyncFailed(f"unknown source {unknown[0]!r}: choose from {', '.join(config.VENDORS)}.")
+    with collections_spaced():
+        return _sync(vendors, full_refresh, workers, on_stats)
+
+
+def _sync(
+    vendors: Sequence[str],
+    full_refresh: bool,
+    workers: int,
+    on_stats: Callable[[SyncStats], None] | None,
+) -> list[VendorResult]:
     config.check_home()
     use_system_allocator()
     results = {v: VendorResult(v, new_stats(v)) for v in vendors}
