@@ -15,9 +15,9 @@ Goals (issue 3): ledgerline >= 50% of the floor's rows/s, and >= 20x dlt rest_ap
 Then, on the same sandbox and warehouse, the clock advances one day and ledgerline runs an
 **incremental** sync (goal: under 10% of the full sync's time). It runs from the same
 warehouse: first while the sandbox assembles the day's pages on their first read (reported as
-``cold_sandbox_seconds``), then three more times with those pages cached, as they were for the
+``cold_sandbox_seconds``), then five more times with those pages cached, as they were for the
 full sync and the floor after the warm-up, each from a copy of the warehouse as the full sync
-left it (``seconds``, the median, is the figure compared; ``runs_seconds`` lists all three:
+left it (``seconds``, the median, is the figure compared; ``runs_seconds`` lists all five:
 run-to-run noise on this machine is 10-20%). And a second sandbox at a tenth
 of the scale gives the **peak memory** of the same full sync on a tenth of the data (goal:
 10x the data raises peak RSS by less than 1.5x).
@@ -48,7 +48,7 @@ import pyarrow as pa
 from bench.common import record, sandbox_process
 
 FULL_RUNS = 3  # floor and full sync, in turns; the medians are compared
-WARM_RUNS = 3  # incremental runs on cached pages; the median is compared
+WARM_RUNS = 5  # incremental runs on cached pages (short, so noisier): the median is compared
 
 
 def median(runs: list[dict[str, Any]]) -> dict[str, Any]:
