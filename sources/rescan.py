@@ -294,7 +294,10 @@ class PageWorker:
             self._scans[sid] = inbox
         done = 0  # pages yielded
         try:
-            self._send(["open", sid, settings, decoder.key, dict(decoder.versions), workers])
+            versions = decoder.versions
+            if type(versions) is not dict:
+                versions = dict(versions)
+            self._send(["open", sid, settings, decoder.key, versions, workers])
             asked = 0
             held: dict[int, Any] = {}
             counted = {"requests": 0, "retries": 0, "waited": 0.0}

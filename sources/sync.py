@@ -52,6 +52,12 @@ PAGE_REFETCHES = 3
 Reader = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
 
+def current_rows(table: Table) -> str:
+    """The SQL condition of ``table``'s current (for history tables), live rows."""
+    cond = f"not coalesce({DELETED_UPSTREAM}, false)"
+    return f"{cond} and _dlt_valid_to is null" if table.row_hash else cond
+
+
 def no_reader(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     return []
 
@@ -74,7 +80,6 @@ class SyncContext:
     # re-load records read again unchanged (``--full-refresh``); otherwise they are skipped
     refresh: bool = False
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
-    _fingerprints: dict[str, dict[str, str]] = field(init=False, default_factory=dict, repr=False)
     _versions: dict[str, dict[str, str]] = field(init=False, default_factory=dict, repr=False)
     _fingerprint_lock: threading.Lock = field(
         init=False, default_factory=threading.Lock, repr=False
@@ -97,13 +102,15 @@ class SyncContext:
         # anything else (a warehouse held open by another process, say) fails the run: reading
         # nothing would silently skip the re-reads and delete checks that depend on it
 
-    def known_pairs(self, table: str, columns: str, where: str = "") -> dict[Any, Any]:
+    def known_pairs(
+        self, table: str, columns: str, where: str = "", params: Sequence[Any] = ()
+    ) -> dict[Any, Any]:
         """:meth:`known` of two columns, as a dict of the first to the second."""
         pairs = getattr(self.read, "pairs", None)
         if pairs is None:
-            return dict(self.known(table, columns, where))
+            return dict(self.known(table, columns, where, params))
         try:
-            return cast(dict[Any, Any], pairs(self._select(table, columns, where), ()))
+            return cast(dict[Any, Any], pairs(self._select(table, columns, where), params))
         except DatabaseUndefinedRelation:  # the table does not exist before the first load
             return {}
 
@@ -111,25 +118,52 @@ class SyncContext:
         sql = f'select {columns} from "{self.dataset}"."{table}"'
         return f"{sql} where {where}" if where else sql
 
-    def fingerprints(self, table: Table) -> dict[str, str]:
-        """The stored version (``row_hash``) of each current, live record of ``table``.
+    def fingerprints(self, table: Table, ids: Iterable[Any]) -> dict[str, str]:
+        """The stored version (``row_hash``) of the current, live records of ``table`` with
+        these ``ids`` (those it holds; other values are ignored).
 
         A record read again with the same hash is the version the warehouse holds: it is not
-        converted or loaded again, so a rescan costs requests, not loads. Empty on a first run,
-        for tables without a ``row_hash``, and with ``refresh`` (which re-loads everything).
+        converted or loaded again, so a rescan costs requests, not loads. Read by key: a run
+        that lists a few hundred records reads theirs, however many the warehouse holds (a
+        rescan that lists most of them compares hashes with :meth:`versions` first). Empty on a
+        first run, for tables without a ``row_hash``, and with ``refresh`` (which re-loads
+        everything).
+        """
+        if self.refresh or not table.stores_hash:
+            return {}
+        wanted = list({i for i in ids if isinstance(i, str)})
+        if not wanted:
+            return {}
+        key = table.cols[0].name
+        cond = f'{current_rows(table)} and "{key}" in (select unnest(?::varchar[]))'
+        return self.known_pairs(table.name, f'"{key}", row_hash', cond, [wanted])
+
+    def versions(self, table: Table) -> dict[str, str]:
+        """The key of each current, live record of ``table``, by its stored version (hash).
+
+        Read once per table and run, for rescans: a :class:`KnownDecoder` recognises the
+        records held as sent by their bytes' hash, and a full scan's deletes are the keys it
+        did not list. Empty when :meth:`fingerprints` would be.
         """
         if self.refresh or not table.stores_hash:
             return {}
         with self._fingerprint_lock:
-            found = self._fingerprints.get(table.name)
+            found = self._versions.get(table.name)
             if found is None:
                 key = table.cols[0].name
-                cond = f"not coalesce({DELETED_UPSTREAM}, false)"
-                if table.row_hash:
-                    cond += " and _dlt_valid_to is null"
-                found = self.known_pairs(table.name, f'"{key}", row_hash', cond)
-                self._fingerprints[table.name] = found
+                found = self.known_pairs(table.name, f'row_hash, "{key}"', current_rows(table))
+                self._versions[table.name] = found
             return found
+
+    def held_versions(self, table: Table) -> dict[str, str] | None:
+        """:meth:`versions` if a rescan already read them, else None."""
+        with self._fingerprint_lock:
+            return self._versions.get(table.name)
+
+    def held_keys(self, table: Table) -> Iterable[str] | None:
+        """The keys of ``table``'s current, live records if a rescan already read them."""
+        found = self.held_versions(table)
+        return None if found is None else found.values()
 
     def drifted(self) -> bool:
         """Whether the warehouse holds schema changes of this vendor's records."""
@@ -144,24 +178,34 @@ class SyncContext:
                 }
             return self.known_changes
 
-    def versions(self, table: Table) -> dict[str, str]:
-        """:meth:`fingerprints` the other way round: the key of the record each hash is of."""
-        known = self.fingerprints(table)
-        with self._fingerprint_lock:
-            found = self._versions.get(table.name)
-            if found is None:
-                found = self._versions[table.name] = {h: k for k, h in known.items()}
-            return found
 
+def unchanged(
+    ctx: SyncContext, table: Table, items: list[Any], id_key: str
+) -> tuple[list[Any], list[str]]:
+    """Split a page into the records to load and the ids of those the warehouse holds as sent.
 
-def unchanged(items: list[Any], id_key: str, known: dict[str, str]) -> tuple[list[Any], list[str]]:
-    """Split a page into the records to load and the ids of those the warehouse holds as sent."""
+    Against the table's :meth:`SyncContext.versions` when a rescan read them (a record is held
+    when its hash is the stored version of its own key), else against the stored hashes of
+    the page's keys (:meth:`SyncContext.fingerprints`).
+    """
+    versions = ctx.held_versions(table)
+    known: dict[str, str] = {}
+    if versions is None:
+        known = ctx.fingerprints(table, (it.get(id_key) for it in items if isinstance(it, dict)))
+
+    def held(rid: str, record: dict[str, Any]) -> bool:
+        if versions is not None:
+            return versions.get(record_hash(record)) == rid
+        stored = known.get(rid)
+        return stored is not None and stored == record_hash(record)
+
+    if not versions and not known:
+        return items, []
     fresh: list[Any] = []
     same: list[str] = []
     for it in items:
         rid = it.get(id_key) if isinstance(it, dict) else None
-        stored = known.get(rid) if isinstance(rid, str) else None
-        if isinstance(rid, str) and stored is not None and stored == record_hash(it):
+        if isinstance(rid, str) and held(rid, it):
             same.append(rid)
         else:
             fresh.append(it)
@@ -304,21 +348,18 @@ def tombstones(
     to those keys (documents a by-id read found gone, outside a full scan).
     """
     fields = [f for f in table.schema if f.name != "row_hash"]
-    cond = f"not coalesce({DELETED_UPSTREAM}, false)"
-    if table.row_hash:
-        cond += " and _dlt_valid_to is null"
+    cond = current_rows(table)
     if where:
         cond += f" and {where}"
-    # the keys first (the fingerprints already hold them when nothing narrows the set), then
+    # the keys first (a rescan's versions already hold them when nothing narrows the set), then
     # whole rows only for what is gone: a scan that finds no delete reads no other column
     if only is not None:
         gone_keys = [k for k in only if k not in seen]
     else:
+        held = ctx.held_keys(table) if not where and key == table.cols[0].name else None
         live: Iterable[Any] = (
-            ctx.fingerprints(table).keys() if not where and key == table.cols[0].name else ()
+            held if held is not None else [r[0] for r in ctx.known(table.name, f'"{key}"', cond)]
         )
-        if not live:
-            live = [r[0] for r in ctx.known(table.name, f'"{key}"', cond)]
         gone_keys = [k for k in live if k not in seen]
     if not gone_keys:
         return None
@@ -523,9 +564,7 @@ def leavers(
     open status), that this run's scans did not return: they left the scanned set (paid,
     cancelled) or were deleted. The first of ``columns`` must be the key.
     """
-    cond = f"not coalesce({DELETED_UPSTREAM}, false) and ({where})"
-    if table.row_hash:
-        cond += " and _dlt_valid_to is null"
+    cond = f"{current_rows(table)} and ({where})"
     return [r for r in ctx.known(table.name, columns, cond) if r[0] not in seen]
 
 
@@ -763,9 +802,8 @@ def emit_page(
                 dedupe.add(rid)
             fresh.append(it)
         items = fresh
-    known = ctx.fingerprints(table)
-    if known:
-        items, same = unchanged(items, id_key, known)
+    if not ctx.refresh and table.stores_hash:
+        items, same = unchanged(ctx, table, items, id_key)
         if seen is not None:
             seen.update(same)  # still listed: neither a leaver nor a delete
         ctx.stats.add(unchanged=len(same))

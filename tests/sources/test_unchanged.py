@@ -12,8 +12,10 @@ import pytest
 from pipelines import config
 from pipelines.sync import sync
 from sandbox.server import Sandbox
+from sources.baloom import helpers, make_client
 from sources.records import record_hash
 from sources.rescan import Known, KnownDecoder
+from sources.sync import SyncContext, unchanged, utc_now
 
 
 def counts() -> dict[str, int]:
@@ -66,3 +68,61 @@ def test_records_held_as_sent_are_not_decoded_and_the_rest_is_exact() -> None:
     assert decode(b'{"data": {"id": "a1"}}') == {"data": {"id": "a1"}}
     with pytest.raises(msgspec.DecodeError):
         decode(b'{"data":[{"id":"a1","total":12.5')
+
+
+# -- which stored versions a run reads
+
+
+class Recording:
+    """A warehouse reader over an in-memory DuckDB that notes each query's parameters."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.con.execute("create schema raw_baloom")
+        self.con.execute(
+            "create table raw_baloom.customers (id varchar, row_hash varchar, deleted_upstream boolean)"
+        )
+        self.params: list[list[object]] = []
+
+    def __call__(self, sql: str, params: list[object]) -> list[tuple[object, ...]]:
+        self.params.append(list(params))
+        return self.con.execute(sql, list(params)).fetchall()
+
+
+def context(reader: Recording) -> SyncContext:
+    client = make_client("http://127.0.0.1:9", "key")  # never asked: the lookups read the warehouse
+    return SyncContext("baloom", client, utc_now(), full=False, read=reader, dataset="raw_baloom")
+
+
+def test_a_page_s_stored_versions_are_read_by_its_keys_only() -> None:
+    reader = Recording()
+    rows = [(f"c{i}", f"h{i}", False) for i in range(1_000)] + [("gone", "hg", True)]
+    reader.con.executemany("insert into raw_baloom.customers values (?, ?, ?)", rows)
+    ctx = context(reader)
+    table = helpers.TABLES["customers"]
+
+    found = ctx.fingerprints(table, ["c1", "c7", "c7", "new", "gone", None, 12])
+    assert found == {"c1": "h1", "c7": "h7"}  # a deleted record is not held as live
+    assert sorted(reader.params[-1][0]) == ["c1", "c7", "gone", "new"]  # the page's keys, no others
+    asked = len(reader.params)
+    assert ctx.fingerprints(table, [None]) == {}  # no usable key: nothing read
+    assert len(reader.params) == asked
+
+
+def test_once_a_rescan_read_the_versions_pages_are_checked_against_them() -> None:
+    reader = Recording()
+    same = {"id": "c1", "name": "Ada", "country": "FR"}
+    before = {"id": "c2", "name": "Bob", "country": "DE"}
+    stored = [(r["id"], record_hash(r), False) for r in (same, before)]
+    reader.con.executemany("insert into raw_baloom.customers values (?, ?, ?)", stored)
+    ctx = context(reader)
+    table = helpers.TABLES["customers"]
+
+    assert ctx.versions(table) == {record_hash(same): "c1", record_hash(before): "c2"}
+    asked = len(reader.params)
+    changed = dict(before, country="AT")
+    fresh, held = unchanged(ctx, table, [dict(same), changed, {"name": "no id"}], "id")
+    assert held == ["c1"]
+    assert fresh == [changed, {"name": "no id"}]
+    assert len(reader.params) == asked  # no lookup per page
+    assert sorted(ctx.held_keys(table) or []) == ["c1", "c2"]  # a full scan's deletes start here
