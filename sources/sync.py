@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
@@ -34,7 +35,7 @@ from sources.records import (
     rejected_table,
     schema_changes_table,
 )
-from sources.rescan import Known, KnownDecoder
+from sources.rescan import Known, KnownDecoder, Versions
 
 log = logging.getLogger("ledgerline.sources")
 
@@ -80,7 +81,7 @@ class SyncContext:
     # re-load records read again unchanged (``--full-refresh``); otherwise they are skipped
     refresh: bool = False
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
-    _versions: dict[str, dict[str, str]] = field(init=False, default_factory=dict, repr=False)
+    _versions: dict[str, Versions] = field(init=False, default_factory=dict, repr=False)
     _fingerprint_lock: threading.Lock = field(
         init=False, default_factory=threading.Lock, repr=False
     )
@@ -138,7 +139,7 @@ class SyncContext:
         cond = f'{current_rows(table)} and "{key}" in (select unnest(?::varchar[]))'
         return self.known_pairs(table.name, f'"{key}", row_hash', cond, [wanted])
 
-    def versions(self, table: Table) -> dict[str, str]:
+    def versions(self, table: Table) -> Versions:
         """The key of each current, live record of ``table``, by its stored version (hash).
 
         Read once per table and run, for rescans: a :class:`KnownDecoder` recognises the
@@ -146,24 +147,29 @@ class SyncContext:
         did not list. Empty when :meth:`fingerprints` would be.
         """
         if self.refresh or not table.stores_hash:
-            return {}
+            return Versions.of({})
         with self._fingerprint_lock:
             found = self._versions.get(table.name)
             if found is None:
                 key = table.cols[0].name
-                found = self.known_pairs(table.name, f'row_hash, "{key}"', current_rows(table))
+                found = self._read_versions(table.name, f'row_hash, "{key}"', current_rows(table))
                 self._versions[table.name] = found
             return found
 
-    def held_versions(self, table: Table) -> dict[str, str] | None:
+    def _read_versions(self, table: str, columns: str, where: str) -> Versions:
+        arrow = getattr(self.read, "arrow", None)
+        if arrow is None:
+            return Versions.of(self.known_pairs(table, columns, where))
+        try:
+            found = arrow(self._select(table, columns, where))
+        except DatabaseUndefinedRelation:  # the table does not exist before the first load
+            return Versions.of({})
+        return Versions.of({}) if found is None else Versions(found)
+
+    def held_versions(self, table: Table) -> Versions | None:
         """:meth:`versions` if a rescan already read them, else None."""
         with self._fingerprint_lock:
             return self._versions.get(table.name)
-
-    def held_keys(self, table: Table) -> Iterable[str] | None:
-        """The keys of ``table``'s current, live records if a rescan already read them."""
-        found = self.held_versions(table)
-        return None if found is None else found.values()
 
     def drifted(self) -> bool:
         """Whether the warehouse holds schema changes of this vendor's records."""
@@ -188,27 +194,24 @@ def unchanged(
     when its hash is the stored version of its own key), else against the stored hashes of
     the page's keys (:meth:`SyncContext.fingerprints`).
     """
-    versions = ctx.held_versions(table)
-    known: dict[str, str] = {}
-    if versions is None:
-        known = ctx.fingerprints(table, (it.get(id_key) for it in items if isinstance(it, dict)))
-
-    def held(rid: str, record: dict[str, Any]) -> bool:
-        if versions is not None:
-            return versions.get(record_hash(record)) == rid
-        stored = known.get(rid)
-        return stored is not None and stored == record_hash(record)
-
-    if not versions and not known:
+    stored = ctx.held_versions(table)
+    if stored is not None and not len(stored):  # a first run: nothing held, nothing to hash
         return items, []
-    fresh: list[Any] = []
-    same: list[str] = []
-    for it in items:
-        rid = it.get(id_key) if isinstance(it, dict) else None
-        if isinstance(rid, str) and held(rid, it):
-            same.append(rid)
-        else:
-            fresh.append(it)
+    ids = [it.get(id_key) if isinstance(it, dict) else None for it in items]
+    if stored is None:
+        known = ctx.fingerprints(table, ids)
+        flags = [
+            isinstance(rid, str) and known.get(rid) is not None and known[rid] == record_hash(it)
+            for it, rid in zip(items, ids, strict=True)
+        ]
+    else:
+        keyed = [(i, rid) for i, rid in enumerate(ids) if isinstance(rid, str)]
+        found = stored.holds([(record_hash(items[i]), rid) for i, rid in keyed])
+        flags = [False] * len(items)
+        for (i, _rid), held in zip(keyed, found, strict=True):
+            flags[i] = held
+    fresh = [it for it, held in zip(items, flags, strict=True) if not held]
+    same = [rid for rid, held in zip(ids, flags, strict=True) if held and isinstance(rid, str)]
     return fresh, same
 
 
@@ -333,6 +336,15 @@ def with_flag(arrow: pa.Table, deleted: bool = False) -> pa.Table:
     return arrow.append_column(flag, pa.array([deleted] * arrow.num_rows, pa.bool_()))
 
 
+def not_in(keys: pa.ChunkedArray, seen: set[str]) -> list[Any] | None:
+    """The ``keys`` not in ``seen``, compared in Arrow; None if ``seen`` holds other types."""
+    try:
+        listed = pa.array(list(seen), type=keys.type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return None
+    return cast(list[Any], keys.filter(pc.invert(pc.is_in(keys, value_set=listed))).to_pylist())
+
+
 def tombstones(
     ctx: SyncContext,
     table: Table,
@@ -356,11 +368,13 @@ def tombstones(
     if only is not None:
         gone_keys = [k for k in only if k not in seen]
     else:
-        held = ctx.held_keys(table) if not where and key == table.cols[0].name else None
-        live: Iterable[Any] = (
-            held if held is not None else [r[0] for r in ctx.known(table.name, f'"{key}"', cond)]
-        )
-        gone_keys = [k for k in live if k not in seen]
+        held = ctx.held_versions(table) if not where and key == table.cols[0].name else None
+        unlisted = None if held is None else not_in(held.keys_column(), seen)
+        if unlisted is not None:
+            gone_keys = unlisted
+        else:
+            live = [r[0] for r in ctx.known(table.name, f'"{key}"', cond)]
+            gone_keys = [k for k in live if k not in seen]
     if not gone_keys:
         return None
     names = ", ".join(f'"{f.name}"' for f in fields)

@@ -14,8 +14,8 @@ from pipelines.sync import sync
 from sandbox.server import Sandbox
 from sources.baloom import helpers, make_client
 from sources.records import record_hash
-from sources.rescan import Known, KnownDecoder
-from sources.sync import SyncContext, unchanged, utc_now
+from sources.rescan import Known, KnownDecoder, Versions, from_ipc
+from sources.sync import SyncContext, not_in, unchanged, utc_now
 
 
 def counts() -> dict[str, int]:
@@ -125,4 +125,26 @@ def test_once_a_rescan_read_the_versions_pages_are_checked_against_them() -> Non
     assert held == ["c1"]
     assert fresh == [changed, {"name": "no id"}]
     assert len(reader.params) == asked  # no lookup per page
-    assert sorted(ctx.held_keys(table) or []) == ["c1", "c2"]  # a full scan's deletes start here
+    held = ctx.held_versions(table)
+    assert held is not None
+    assert not_in(held.keys_column(), {"c1", "other"}) == ["c2"]  # a full scan that missed c2
+
+
+def test_versions_reach_the_worker_as_arrow_and_are_a_dict_only_when_looked_up() -> None:
+    pairs = {f"h{i}": f"k{i}" for i in range(1_000)}
+    versions = Versions.of(pairs)
+    assert len(versions) == 1_000 and versions._dict is None  # nothing made yet
+    assert from_ipc(versions.ipc()) == pairs  # what the worker gets
+    assert versions._dict is None
+    assert versions.get("h7") == "k7" and versions.get("nope") is None
+    assert versions.mapping() == pairs
+    assert not_in(versions.keys_column(), {f"k{i}" for i in range(1, 1_000)}) == ["k0"]
+    assert not_in(versions.keys_column(), {1, 2}) is None  # keys of another type: not compared here
+
+
+def test_a_changed_record_is_checked_against_the_versions_without_making_their_dict() -> None:
+    versions = Versions.of({"h1": "k1", "h2": "k2"})
+    assert versions.holds([("h1", "k1"), ("h2", "k1"), ("h9", "k9")]) == [True, False, False]
+    assert versions._dict is None  # looked up in Arrow
+    versions.mapping()
+    assert versions.holds([("h1", "k1"), ("h2", "k1")]) == [True, False]  # the same from the dict
