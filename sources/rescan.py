@@ -72,6 +72,9 @@ def raw_hash(encoded: Any) -> str:
     return hashlib.blake2b(encoded, digest_size=12).hexdigest()
 
 
+ARROW_LOOKUPS = 8  # lookups of a rescan's versions in Arrow before a dict of them is made
+
+
 class Versions(Mapping[str, str]):
     """The key of each record the warehouse holds, by its stored version (hash).
 
@@ -87,6 +90,7 @@ class Versions(Mapping[str, str]):
             table = table.set_column(0, table.field(0).name, table.column(0).cast(pa.string()))
         self.table = table
         self._dict: dict[str, str] | None = None
+        self._arrow_lookups = 0
         self._lock = threading.Lock()
 
     @classmethod
@@ -113,22 +117,27 @@ class Versions(Mapping[str, str]):
     def __len__(self) -> int:
         return self.table.num_rows
 
-    def holds(self, pairs: list[tuple[str, str]]) -> list[bool]:
-        """Whether each ``(version, key)`` is held: the version is stored, and of that key.
+    def keys_of(self, versions: list[str]) -> list[str | None]:
+        """The key each version is of (None for a version not held).
 
-        Looked up in Arrow unless the dict exists: a rescan's few changed records are checked
-        without making a dict of every version.
+        The first few lookups go to Arrow (a few milliseconds each); after them the dict is
+        made: a rescan's first page, read here to learn the total, or a changed record's check
+        does not make a dict of every version, and a rescan read here page by page does.
         """
-        if self._dict is not None:
-            return [self._dict.get(version) == key for version, key in pairs]
-        if not pairs:
-            return []
-        versions = pa.array([version for version, _ in pairs], pa.string())
-        at = pc.index_in(versions, value_set=self.table.column(0)).to_pylist()
-        keys = self.table.column(1)
-        return [
-            i is not None and keys[i].as_py() == key for i, (_, key) in zip(at, pairs, strict=True)
-        ]
+        if self._dict is None and self._arrow_lookups < ARROW_LOOKUPS:
+            self._arrow_lookups += 1
+            if not versions:
+                return []
+            at = pc.index_in(pa.array(versions, pa.string()), value_set=self.table.column(0))
+            keys = self.table.column(1)
+            return [None if i is None else keys[i].as_py() for i in at.to_pylist()]
+        found = self.mapping()
+        return [found.get(version) for version in versions]
+
+    def holds(self, pairs: list[tuple[str, str]]) -> list[bool]:
+        """Whether each ``(version, key)`` is held: the version is stored, and of that key."""
+        keys = self.keys_of([version for version, _ in pairs])
+        return [found == key for found, (_, key) in zip(keys, pairs, strict=True)]
 
     def keys_column(self) -> pa.ChunkedArray:
         """The records' keys (a full scan's deletes are those it did not list)."""
@@ -183,10 +192,12 @@ def split(content: bytes, key: str, versions: Mapping[str, str]) -> Split | None
         records = _decode_list.decode(raw)
     except msgspec.ValidationError:  # not a list: the usual checks say why
         return None
-    out: list[str | bytes] = []
-    for record in records:
-        rid = versions.get(raw_hash(record))
-        out.append(bytes(record) if rid is None else rid)
+    hashes = [raw_hash(record) for record in records]
+    if isinstance(versions, Versions):
+        keys = versions.keys_of(hashes)
+    else:
+        keys = [versions.get(h) for h in hashes]
+    out = [bytes(r) if rid is None else rid for r, rid in zip(records, keys, strict=True)]
     return {name: bytes(value) for name, value in top.items()}, out
 
 
@@ -205,9 +216,7 @@ class KnownDecoder:
     versions: Mapping[str, str]
 
     def __call__(self, content: bytes) -> Any:
-        versions = self.versions
-        lookup = versions.mapping() if isinstance(versions, Versions) else versions
-        parts = split(content, self.key, lookup)
+        parts = split(content, self.key, self.versions)
         return decode_json(content) if parts is None else self.assemble(parts)
 
     def assemble(self, parts: Split) -> dict[str, Any]:

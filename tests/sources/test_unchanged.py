@@ -14,7 +14,7 @@ from pipelines.sync import sync
 from sandbox.server import Sandbox
 from sources.baloom import helpers, make_client
 from sources.records import record_hash
-from sources.rescan import Known, KnownDecoder, Versions, from_ipc
+from sources.rescan import ARROW_LOOKUPS, Known, KnownDecoder, Versions, from_ipc
 from sources.sync import SyncContext, not_in, unchanged, utc_now
 
 
@@ -144,7 +144,18 @@ def test_versions_reach_the_worker_as_arrow_and_are_a_dict_only_when_looked_up()
 
 def test_a_changed_record_is_checked_against_the_versions_without_making_their_dict() -> None:
     versions = Versions.of({"h1": "k1", "h2": "k2"})
-    assert versions.holds([("h1", "k1"), ("h2", "k1"), ("h9", "k9")]) == [True, False, False]
-    assert versions._dict is None  # looked up in Arrow
-    versions.mapping()
-    assert versions.holds([("h1", "k1"), ("h2", "k1")]) == [True, False]  # the same from the dict
+    for _ in range(ARROW_LOOKUPS):
+        assert versions.holds([("h1", "k1"), ("h2", "k1"), ("h9", "k9")]) == [True, False, False]
+        assert versions._dict is None  # looked up in Arrow
+    # a rescan read page by page in this process: the dict is made once, then used
+    assert versions.holds([("h1", "k1"), ("h2", "k1")]) == [True, False]
+    assert versions._dict == {"h1": "k1", "h2": "k2"}
+
+
+def test_a_page_decoded_here_finds_held_records_whether_or_not_the_dict_exists() -> None:
+    held = {"id": "a1", "total": Decimal("12.50")}
+    body = b'{"data":[{"id":"a1","total":12.50},{"id":"b2","total":1}],"meta":{"total":2}}'
+    decode = KnownDecoder("data", "id", Versions.of({record_hash(held): "a1"}))
+    pages = [decode(body) for _ in range(ARROW_LOOKUPS + 2)]
+    assert all([type(r) for r in p["data"]] == [Known, dict] for p in pages)
+    assert pages[0] == pages[-1]
