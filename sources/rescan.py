@@ -288,9 +288,9 @@ class PageWorker:
         self._next = 0
 
     # -- process
-    def start(self) -> bool:
-        """Start the process unless it runs; False if it cannot."""
-        return self._ensure() is not None
+    def start(self) -> None:
+        """Start the process unless it runs (if it cannot, rescans read in this process)."""
+        self._ensure()
 
     def _ensure(self) -> subprocess.Popen[bytes] | None:
         with self._lock:
@@ -488,10 +488,12 @@ class _Scan:
         sid: int,
         settings: dict[str, Any],
         key: str,
-        versions: dict[str, str],
+        versions: bytes,
         workers: int,
         send: Callable[[list[Any]], None],
     ) -> None:
+        """``versions``: :meth:`Versions.ipc`, made a dict in the scan's own thread (the
+        worker's input is read meanwhile)."""
         policy = dict(settings["policy"])
         policy["statuses"] = frozenset(policy["statuses"])
         self.client = ApiClient(
@@ -503,7 +505,9 @@ class _Scan:
             timeout=settings["timeout"],
             connections=shared_connections(settings, workers),
         )
-        self.sid, self.key, self.versions, self.workers = sid, key, versions, workers
+        self.sid, self.key, self.workers = sid, key, workers
+        self._stored = versions
+        self.versions: dict[str, str] = {}
         self.send = send
         self.chunks: queue.SimpleQueue[tuple[int, list[Any]] | None] = queue.SimpleQueue()
         self.cancelled = False
@@ -522,6 +526,7 @@ class _Scan:
 
     def run(self) -> None:
         try:
+            self.versions = from_ipc(self._stored)
             while not self.cancelled:
                 chunk = self.chunks.get()
                 if chunk is None:
@@ -580,7 +585,7 @@ def main() -> None:
         kind, sid = frame[0], frame[1]
         if kind == "open":
             _, _, settings, key, versions, workers = frame
-            scans[sid] = _Scan(sid, settings, key, from_ipc(versions), workers, send)
+            scans[sid] = _Scan(sid, settings, key, versions, workers, send)
         elif kind == "pages" and sid in scans:
             scans[sid].chunks.put((frame[2], frame[3]))
         elif kind == "close":

@@ -82,9 +82,7 @@ class SyncContext:
     refresh: bool = False
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
     _versions: dict[str, Versions] = field(init=False, default_factory=dict, repr=False)
-    _fingerprint_lock: threading.Lock = field(
-        init=False, default_factory=threading.Lock, repr=False
-    )
+    _versions_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.stats = self.client.stats
@@ -148,7 +146,7 @@ class SyncContext:
         """
         if self.refresh or not table.stores_hash:
             return Versions.of({})
-        with self._fingerprint_lock:
+        with self._versions_lock:
             found = self._versions.get(table.name)
             if found is None:
                 key = table.cols[0].name
@@ -168,7 +166,7 @@ class SyncContext:
 
     def held_versions(self, table: Table) -> Versions | None:
         """:meth:`versions` if a rescan already read them, else None."""
-        with self._fingerprint_lock:
+        with self._versions_lock:
             return self._versions.get(table.name)
 
     def drifted(self) -> bool:

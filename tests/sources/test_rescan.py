@@ -137,13 +137,14 @@ def test_the_worker_s_rescans_of_one_vendor_reuse_its_connections(
     def scan(sid: int) -> list[Any]:
         frames: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()
         # one page at a time: a rescan needs one connection, and the next can only reuse it
-        worker_scan = rescan._Scan(sid, settings, "data", dict(decoder.versions), 1, frames.put)
+        worker_scan = rescan._Scan(sid, settings, "data", stored, 1, frames.put)
         worker_scan.chunks.put((0, [[p, q] for p, q in requests()]))
         answers = [frames.get(timeout=30) for _ in range(PAGES)]
         worker_scan.chunks.put(None)
         assert [a[0] for a in answers] == ["page"] * PAGES
         return [decoder.assemble((a[3][0][1], a[3][0][2])) for a in answers]
 
+    stored = rescan.Versions.of(decoder.versions).ipc()
     connections = rescan.shared_connections(settings, 1)
     try:
         assert shape(scan(1)) == shape(expected)
