@@ -30,6 +30,7 @@ import dlt
 import duckdb
 import pandas  # noqa: F401  (imported up front: first imports racing in extract threads fail)
 import pyarrow
+from dlt.common.configuration import configspec
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.destination import TLoaderFileFormat
@@ -136,6 +137,19 @@ LOADER_DUCKDB_CONFIG = {
 }
 
 
+@configspec(init=False)
+class WarehouseCredentials(DuckDbCredentials):
+    """The warehouse file's DuckDB credentials, named by its path.
+
+    dlt renders credentials as SQLAlchemy URLs: showing them (each load's step info does)
+    imported SQLAlchemy, 0.3 s of interpreter time in the middle of every sync's first load.
+    A DuckDB file has no password or query to hide; its URL is the path.
+    """
+
+    def __str__(self) -> str:
+        return f"duckdb:///{self.database}"
+
+
 def make_pipeline(vendor: str) -> dlt.Pipeline:
     """The vendor's dlt pipeline; creates ``LEDGERLINE_HOME`` and its state directory if missing."""
     config.ensure_home()
@@ -148,8 +162,10 @@ def make_pipeline(vendor: str) -> dlt.Pipeline:
     dlt.config["load.workers"] = 1
     # the path is set, not passed: dlt parses a passed string as a URL with SQLAlchemy, whose
     # import (0.2 s) then delayed every sync's start
-    credentials = DuckDbCredentials(global_config=LOADER_DUCKDB_CONFIG)
+    credentials = WarehouseCredentials(global_config=LOADER_DUCKDB_CONFIG)
     credentials.database = str(config.warehouse_path())
+    # resolved here, dlt uses them as they are (unresolved, it copies them into its own class)
+    credentials.resolve()
     return dlt.pipeline(
         pipeline_name=pipeline_name(vendor),
         destination=dlt.destinations.duckdb(credentials),
