@@ -64,6 +64,12 @@ def test_a_directory_created_between_the_checks_is_accepted(
 
 
 def test_concurrent_first_syncs_all_get_the_directory(home: Path) -> None:
+    """Eight first syncs at once, as a sync's vendors start: a smoke check of the whole path.
+
+    Threads rarely interleave inside the few lines between the check and the mkdir, so this
+    passes on code with the race too; the race itself is pinned, deterministically, by
+    :func:`test_a_directory_created_between_the_checks_is_accepted`.
+    """
     results: list[object] = []
     barrier = threading.Barrier(8)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
@@ -61,11 +62,12 @@ def test_sync_flow_loads_transforms_and_leaves_artifacts(harness, home) -> None:
             )
         )
     by_key = {a.key: a for a in arts}
-    md = by_key["ledgerline-sync-summary"].data
+    # Artifact.data is typed as a dict, Any or None: markdown and table artifacts hold text
+    md = cast(str, by_key["ledgerline-sync-summary"].data)
     assert "| baloom |" in md and "| wuro |" in md
     assert "| baloom | invoices |" in md
     assert "Transforms rebuilt as of" in md
-    table = by_key["ledgerline-receivables-aging"].data
+    table = cast(str, by_key["ledgerline-receivables-aging"].data)
     assert "current" in table and "120+" in table
 
 

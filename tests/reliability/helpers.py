@@ -64,6 +64,7 @@ def snapshot(
                     + ", ".join(f'sum("{c}")' for c in numeric)
                     + f' from "{schema}"."{table}"'
                 ).fetchone()
+                assert values is not None
                 sums = dict(zip(numeric, values, strict=True))
             out[f"{schema}.{table}"] = TableSnapshot([c for c, _ in keep], rows, sums)
         return out

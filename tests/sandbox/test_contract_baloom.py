@@ -42,7 +42,7 @@ def parse(r: httpx.Response):  # type: ignore[no-untyped-def]
     return json.loads(r.text, parse_float=Decimal)
 
 
-def all_pages(c: httpx.Client, path: str, limit: int = 100, **params: object) -> list[dict]:
+def all_pages(c: httpx.Client, path: str, limit: int = 100, **params: str) -> list[dict]:
     out: list[dict] = []
     page = 1
     while True:
@@ -237,9 +237,9 @@ def test_hostile_records(make_sandbox) -> None:  # type: ignore[no-untyped-def]
     assert sum(1 for r in seen if "id" not in r) == len(by_kind["missing_id"])
     assert all(r["status"] == "ON_HOLD" for r in seen if r.get("id") in by_kind["unknown_enum"])
     counts: dict[str, int] = {}
-    for r in seen:
-        if "id" in r:
-            counts[r["id"]] = counts.get(r["id"], 0) + 1
+    for rec in seen:
+        if "id" in rec:
+            counts[rec["id"]] = counts.get(rec["id"], 0) + 1
     assert {i for i, n in counts.items() if n > 1} == set(by_kind["duplicate"])
 
 

@@ -235,15 +235,27 @@ def test_every_invoice_filter(free: Sandbox, invoices: list) -> None:
             return [i["id"] for i in invoices if pred(i)]
 
         for status in ("DRAFT", "SENT", "PAID", "CANCELLED"):
-            assert ids(status=status) == where(lambda i, s=status: i["status"] == s)
+
+            def has_status(i: dict, s: str = status) -> bool:
+                return i["status"] == s
+
+            assert ids(status=status) == where(has_status)
         for ps in ("unpaid", "partially_paid", "paid"):
-            assert ids(paymentStatus=ps) == where(lambda i, s=ps: i["paymentStatus"] == s)
+
+            def has_payment_status(i: dict, s: str = ps) -> bool:
+                return i["paymentStatus"] == s
+
+            assert ids(paymentStatus=ps) == where(has_payment_status)
         assert ids(paymentStatus="refunded") == []
         cid = invoices[5]["clientId"]
         assert ids(clientId=cid) == where(lambda i: i["clientId"] == cid)
         lo, hi = "2025-06-01", "2025-09-30"
         for col in ("issueDate", "dueDate", "sentAt", "paidAt", "createdAt"):
-            want = where(lambda i, k=col: i[k] is not None and lo <= i[k][:10] <= hi)
+
+            def in_range(i: dict, k: str = col) -> bool:
+                return i[k] is not None and lo <= i[k][:10] <= hi
+
+            want = where(in_range)
             assert want and ids(**{f"{col}From": lo, f"{col}To": hi}) == want, col
             iso = ids(**{f"{col}From": f"{lo}T00:00:00Z", f"{col}To": f"{hi}T23:59:59Z"})
             assert iso == want, col
@@ -462,8 +474,13 @@ def test_same_seed_and_scale_give_identical_bytes(
     free: Sandbox, make_sandbox: Callable[..., Sandbox]
 ) -> None:
     twin = make_sandbox(hoursmith_plan="unlimited")
+    queries: tuple[dict[str, str | int], ...] = (
+        {"limit": 200},
+        {"sort": "total", "limit": 100},
+        {"status": "PAID"},
+    )
     with hs(free) as a, hs(twin) as b:
-        for params in ({"limit": 200}, {"sort": "total", "limit": 100}, {"status": "PAID"}):
+        for params in queries:
             ra, rb = a.get("/invoices", params=params), b.get("/invoices", params=params)
             assert ra.status_code == 200 and ra.content == rb.content
             nxt = parse(ra)["pagination"]["nextCursor"]

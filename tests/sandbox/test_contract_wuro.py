@@ -15,6 +15,7 @@ import pytest
 
 from sandbox.faults import record_fault
 from sandbox.server import Sandbox
+from sandbox.world.books import WuroBooks
 from sandbox.world.model import Document
 from tests.sandbox.helpers import client
 
@@ -157,6 +158,7 @@ def test_bad_sort_gives_400(sandbox: Sandbox, sort: str) -> None:
 def test_invoice_fields_types_and_totals(sandbox: Sandbox, invoices: list) -> None:
     by_id = {d.id: d for d in sandbox.world.documents("wuro")}
     books = sandbox.world.books["wuro"]
+    assert isinstance(books, WuroBooks)
     methods = dict(books.methods)  # id -> name
     for inv in invoices:
         d = by_id[inv["_id"]]
@@ -283,7 +285,9 @@ def test_every_invoice_filter(sandbox: Sandbox, invoices: list) -> None:
 def test_payments_list_and_sums(sandbox: Sandbox) -> None:
     live = docs(sandbox)
     want = {p.id: p for d in live for p in d.payments}
-    methods = {name: mid for mid, name in sandbox.world.books["wuro"].methods}
+    books = sandbox.world.books["wuro"]
+    assert isinstance(books, WuroBooks)
+    methods = {name: mid for mid, name in books.methods}
     numbers = {p.id: d for d in live for p in d.payments}
     with wuro(sandbox) as c:
 
@@ -456,7 +460,7 @@ def test_same_seed_and_scale_give_identical_bytes(
     sandbox: Sandbox, make_sandbox: Callable[..., Sandbox]
 ) -> None:
     twin = make_sandbox()
-    paths = [
+    paths: list[tuple[str, dict[str, str | int]]] = [
         ("/invoices", {"limit": 100, "skip": 100}),
         ("/invoices/payments", {"limit": 100}),
         ("/clients", {"state": "inactive"}),

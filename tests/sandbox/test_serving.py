@@ -20,6 +20,7 @@ from sandbox.http import Request, parse_request
 from sandbox.server import Sandbox
 from sandbox.vendors.base import envelope
 from sandbox.vendors.hoursmith import HoursmithApp, hs_wire
+from sandbox.vendors.ibana import IbanaApp
 from sandbox.vendors.wuro import Cents, dumps_wire, wire
 from tests.sandbox.helpers import client
 
@@ -213,6 +214,7 @@ def test_vendor_encoders_match_converting_first() -> None:
 def test_ibana_ids_are_the_base36_digits_of_the_hash() -> None:
     sb = Sandbox(seed=SEED, scale=50, warm=False)
     app = sb.apps["ibana"]
+    assert isinstance(app, IbanaApp)
 
     def reference(*parts: object) -> str:
         text = "/".join(map(str, (SEED, "ibana", *parts)))

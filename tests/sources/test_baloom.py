@@ -18,6 +18,7 @@ from pipelines import config
 from pipelines.sync import VendorResult, sync
 from sandbox.server import Sandbox
 from sandbox.vendors.baloom import baloom_status
+from sandbox.world.books import BaloomBooks
 from sandbox.world.model import Document, cents_to_decimal, rate_to_decimal
 from sources.baloom import settings
 from tests.sources.helpers import raw_snapshot, without_and_with_faults
@@ -247,6 +248,7 @@ def test_site_scope_narrows_products_orders_and_customers(
     sb = make_sandbox(scale=600)
     point_at(sb)
     books = sb.world.books[VENDOR]
+    assert isinstance(books, BaloomBooks)
     site = books.sites[0]
     monkeypatch.setenv("SOURCES__BALOOM__SITE_ID", site)
     run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import dlt
 import pyarrow as pa
 from dlt.extract.items import DataItemWithMeta
@@ -35,7 +37,8 @@ def test_pages_are_joined_into_batches_of_about_the_limit_and_nothing_is_lost() 
     assert [t.num_rows for t in own] == [80, 30]
     assert ids(own) == [str(i) for i in range(110)]
     # child rows are batched apart from the parent's, under their own hints
-    assert [t.data.num_rows for t in side] == [60]
+    # DataItemWithMeta.data is typed as any item or a list of them: these hold tables
+    assert [cast(pa.Table, t.data).num_rows for t in side] == [60]
     assert side[0].meta.hints["table_name"] == "lines"
     assert ids([t.data for t in side]) == [str(i) for i in range(60)]
     # anything else passes as it comes, before the batches still held

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any, cast
 
 import duckdb
 import msgspec
@@ -82,9 +83,9 @@ class Recording:
         self.con.execute(
             "create table raw_baloom.customers (id varchar, row_hash varchar, deleted_upstream boolean)"
         )
-        self.params: list[list[object]] = []
+        self.params: list[list[Any]] = []
 
-    def __call__(self, sql: str, params: list[object]) -> list[tuple[object, ...]]:
+    def __call__(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         self.params.append(list(params))
         return self.con.execute(sql, list(params)).fetchall()
 
@@ -125,9 +126,9 @@ def test_once_a_rescan_read_the_versions_pages_are_checked_against_them() -> Non
     assert held == ["c1"]
     assert fresh == [changed, {"name": "no id"}]
     assert len(reader.params) == asked  # no lookup per page
-    held = ctx.held_versions(table)
-    assert held is not None
-    assert not_in(held.keys_column(), {"c1", "other"}) == ["c2"]  # a full scan that missed c2
+    versions = ctx.held_versions(table)
+    assert versions is not None
+    assert not_in(versions.keys_column(), {"c1", "other"}) == ["c2"]  # a full scan that missed c2
 
 
 def test_versions_reach_the_worker_as_arrow_and_are_a_dict_only_when_looked_up() -> None:
@@ -139,7 +140,8 @@ def test_versions_reach_the_worker_as_arrow_and_are_a_dict_only_when_looked_up()
     assert versions.get("h7") == "k7" and versions.get("nope") is None
     assert versions.mapping() == pairs
     assert not_in(versions.keys_column(), {f"k{i}" for i in range(1, 1_000)}) == ["k0"]
-    assert not_in(versions.keys_column(), {1, 2}) is None  # keys of another type: not compared here
+    # keys of another type (deliberately not the set[str] not_in takes): not compared here
+    assert not_in(versions.keys_column(), cast(set[Any], {1, 2})) is None
 
 
 def test_a_changed_record_is_checked_against_the_versions_without_making_their_dict() -> None:

@@ -67,6 +67,7 @@ def test_receivables_aging_totals(warehouse: Built) -> None:
                 "select currency, total from marts.receivables_aging where is_total and not is_converted"
             ).fetchall()
         )
+    assert totals is not None
     buckets = ["current", "1-30", "31-60", "61-90", "91-120", "120+"]
     assert list(totals[:6]) == [report.bucket_totals.get(b, Decimal("0.00")) for b in buckets]
     assert totals[6] == report.total

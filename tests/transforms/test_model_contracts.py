@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
 from tests.transforms.conftest import Built
@@ -40,11 +42,15 @@ def test_keys_unique_and_not_null(warehouse: Built, table: str) -> None:
     cols = ", ".join(KEYS[table])
     nulls = " or ".join(f"{c} is null" for c in KEYS[table])
     with warehouse.connect() as con:
-        assert con.execute(f"select count(*) from {table}").fetchone()[0] > 0, f"{table} is empty"
+        assert (
+            cast(tuple[Any, ...], con.execute(f"select count(*) from {table}").fetchone())[0] > 0
+        ), f"{table} is empty"
         dupes = con.execute(
             f"select {cols}, count(*) from {table} group by all having count(*) > 1 limit 3"
         ).fetchall()
-        missing = con.execute(f"select count(*) from {table} where {nulls}").fetchone()[0]
+        missing = cast(
+            tuple[Any, ...], con.execute(f"select count(*) from {table} where {nulls}").fetchone()
+        )[0]
     assert not dupes, dupes
     assert missing == 0
 
@@ -73,9 +79,12 @@ def test_open_is_gross_minus_paid(warehouse: Built) -> None:
             "select invoice_key, gross_amount, paid_amount, open_amount from core.invoices "
             "where status in ('open', 'paid') and not is_deleted and open_amount <> gross_amount - paid_amount limit 3"
         ).fetchall()
-        closed = con.execute(
-            "select count(*) from core.invoices where (status in ('draft', 'cancelled') or is_deleted) and open_amount <> 0"
-        ).fetchone()[0]
+        closed = cast(
+            tuple[Any, ...],
+            con.execute(
+                "select count(*) from core.invoices where (status in ('draft', 'cancelled') or is_deleted) and open_amount <> 0"
+            ).fetchone(),
+        )[0]
     assert not bad, bad
     assert closed == 0
 

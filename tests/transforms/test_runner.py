@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from transforms import runner
 from transforms.build import build
+
+
+def first(row: tuple[Any, ...] | None) -> Any:
+    """The first column of a ``fetchone()`` row, which is there."""
+    assert row is not None
+    return row[0]
 
 
 def write(root: Path, layer: str, name: str, sql: str) -> None:
@@ -55,7 +62,9 @@ def test_a_failing_model_leaves_nothing_half_built(tmp_path: Path) -> None:
             root=tmp_path,
         )
     assert (
-        con.execute("select count(*) from duckdb_tables() where table_name = 'good'").fetchone()[0]
+        first(
+            con.execute("select count(*) from duckdb_tables() where table_name = 'good'").fetchone()
+        )
         == 0
     )
 
@@ -77,13 +86,17 @@ def test_a_temp_model_is_computed_once_and_kept_as_a_view(tmp_path: Path) -> Non
         con, date(2026, 1, 1), empty_relation=lambda v, t: "(select 1 where false)", root=tmp_path
     )
     assert dict((k, rows) for k, _, rows in result.models)["intermediate.drawn"] == 3
-    direct = con.execute("select s from marts.direct").fetchone()[0]
-    assert con.execute("select s from marts.via_view").fetchone()[0] == direct
-    assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
+    direct = first(con.execute("select s from marts.direct").fetchone())
+    assert first(con.execute("select s from marts.via_view").fetchone()) == direct
     assert (
-        con.execute(
-            "select count(*) from duckdb_views() where temporary and not internal"
-        ).fetchone()[0]
+        first(con.execute("select count(*) from duckdb_tables() where temporary").fetchone()) == 0
+    )
+    assert (
+        first(
+            con.execute(
+                "select count(*) from duckdb_views() where temporary and not internal"
+            ).fetchone()
+        )
         == 0
     )
     views = {
@@ -93,7 +106,7 @@ def test_a_temp_model_is_computed_once_and_kept_as_a_view(tmp_path: Path) -> Non
         ).fetchall()
     }
     assert views == {"drawn", "through_view"}
-    assert con.execute("select count(*) from intermediate.through_view").fetchone()[0] == 3
+    assert first(con.execute("select count(*) from intermediate.through_view").fetchone()) == 3
 
 
 def test_builds_with_no_vendor_synced(tmp_path: Path) -> None:
@@ -106,7 +119,7 @@ def test_builds_with_no_vendor_synced(tmp_path: Path) -> None:
         "select table_name from duckdb_tables() where schema_name = 'marts'"
     ).fetchall():
         if table != "dso":
-            assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] == 0, table
+            assert first(con.execute(f"select count(*) from marts.{table}").fetchone()) == 0, table
     assert con.execute("select as_of_date, reporting_currency from core.parameters").fetchone() == (
         date(2026, 11, 2),
         "EUR",
