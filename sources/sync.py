@@ -81,7 +81,7 @@ class SyncContext:
     # re-load records read again unchanged (``--full-refresh``); otherwise they are skipped
     refresh: bool = False
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
-    _versions: dict[str, Versions] = field(init=False, default_factory=dict, repr=False)
+    _versions: dict[tuple[str, str], Versions] = field(init=False, default_factory=dict, repr=False)
     _versions_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -137,21 +137,27 @@ class SyncContext:
         cond = f'{current_rows(table)} and "{key}" in (select unnest(?::varchar[]))'
         return self.known_pairs(table.name, f'"{key}", row_hash', cond, [wanted])
 
-    def versions(self, table: Table) -> Versions:
+    def versions(self, table: Table, narrow: str = "") -> Versions:
         """The key of each current, live record of ``table``, by its stored version (hash).
 
         Read once per table and run, for rescans: a :class:`KnownDecoder` recognises the
         records held as sent by their bytes' hash, and a full scan's deletes are the keys it
         did not list. Empty when :meth:`fingerprints` would be.
+
+        ``narrow``, an SQL condition, narrows them to the records a filtered rescan can return
+        (an open-set pass's status): its pages are then checked against those only, and the
+        page worker gets only those to hash its pages against. A narrowed set is
+        never what :meth:`held_versions` gives (deletes are read from the whole set).
         """
         if self.refresh or not table.stores_hash:
             return Versions.of({})
         with self._versions_lock:
-            found = self._versions.get(table.name)
+            found = self._versions.get((table.name, narrow))
             if found is None:
                 key = table.cols[0].name
-                found = self._read_versions(table.name, f'row_hash, "{key}"', current_rows(table))
-                self._versions[table.name] = found
+                where = current_rows(table) + (f" and ({narrow})" if narrow else "")
+                found = self._read_versions(table.name, f'row_hash, "{key}"', where)
+                self._versions[(table.name, narrow)] = found
             return found
 
     def _read_versions(self, table: str, columns: str, where: str) -> Versions:
@@ -167,7 +173,7 @@ class SyncContext:
     def held_versions(self, table: Table) -> Versions | None:
         """:meth:`versions` if a rescan already read them, else None."""
         with self._versions_lock:
-            return self._versions.get(table.name)
+            return self._versions.get((table.name, ""))
 
     def drifted(self) -> bool:
         """Whether the warehouse holds schema changes of this vendor's records."""
@@ -184,17 +190,21 @@ class SyncContext:
 
 
 def unchanged(
-    ctx: SyncContext, table: Table, items: list[Any], id_key: str
+    ctx: SyncContext, table: Table, items: list[Any], id_key: str, narrow: str = ""
 ) -> tuple[list[Any], list[str]]:
     """Split a page into the records to load and the ids of those the warehouse holds as sent.
 
     Against the table's :meth:`SyncContext.versions` when a rescan read them (a record is held
     when its hash is the stored version of its own key), else against the stored hashes of
-    the page's keys (:meth:`SyncContext.fingerprints`).
+    the page's keys (:meth:`SyncContext.fingerprints`). A page of a narrowed rescan (``narrow``:
+    see :meth:`SyncContext.versions`) is checked against the versions it was narrowed to.
     """
-    stored = ctx.held_versions(table)
-    if stored is not None and not len(stored):  # a first run: nothing held, nothing to hash
-        return items, []
+    if narrow:
+        stored: Versions | None = ctx.versions(table, narrow)
+    else:
+        stored = ctx.held_versions(table)
+        if stored is not None and not len(stored):  # a first run: nothing held, nothing to hash
+            return items, []
     ids = [it.get(id_key) if isinstance(it, dict) else None for it in items]
     if stored is None:
         known = ctx.fingerprints(table, ids)
@@ -441,7 +451,7 @@ class PageSpec:
 Decode = Callable[[bytes], Any]
 
 
-def page_decoder(ctx: SyncContext, spec: PageSpec, table: Table | None) -> Decode:
+def page_decoder(ctx: SyncContext, spec: PageSpec, table: Table | None, narrow: str = "") -> Decode:
     """How to decode the pages of ``spec``: a :class:`KnownDecoder` when ``table`` holds versions.
 
     Not for a vendor whose records have changed shape (it has ``schema_changes`` rows): every
@@ -449,20 +459,25 @@ def page_decoder(ctx: SyncContext, spec: PageSpec, table: Table | None) -> Decod
     """
     if table is None or spec.key is None or ctx.drifted():
         return decode_json
-    versions = ctx.versions(table)
+    versions = ctx.versions(table, narrow)
     return KnownDecoder(spec.key, spec.record_id, versions) if versions else decode_json
 
 
 def numbered_pages(
-    ctx: SyncContext, spec: PageSpec, first: int = 1, table: Table | None = None
+    ctx: SyncContext,
+    spec: PageSpec,
+    first: int = 1,
+    table: Table | None = None,
+    narrow: str = "",
 ) -> Iterator[tuple[list[Any], Page]]:
     """Every page of an endpoint whose total is known, fetched in parallel, yielded in order.
 
     A page with fewer records than the total implies, or with the same records as the page
     before, is fetched again (a vendor hiccup, not the truth) before it is accepted. With the
-    ``table`` the records go to, those it holds as sent come as :class:`Known` stand-ins.
+    ``table`` the records go to, those it holds as sent come as :class:`Known` stand-ins
+    (among its versions narrowed by ``narrow``: see :meth:`SyncContext.versions`).
     """
-    decode = page_decoder(ctx, spec, table)
+    decode = page_decoder(ctx, spec, table, narrow)
     page1 = _get(ctx, spec, first, decode)
     total = spec.total(page1.body)
     items1, page1 = next(_checked(ctx, spec, first, page1, total, None, decode))
@@ -624,8 +639,9 @@ class DocumentRun:
         self.seen: set[str] = set()
         self.total: int | None = None  # the vendor's record count, once a full scan read it
 
-    def emit(self, items: list[Any]) -> Iterator[Any]:
-        """One page (or batch) of records, less those already emitted by this run."""
+    def emit(self, items: list[Any], narrow: str = "") -> Iterator[Any]:
+        """One page (or batch) of records, less those already emitted by this run (``narrow``:
+        the condition its scan's versions were narrowed by)."""
         if self.mark is not None:
             for value in map(self.mark, items):
                 if value is not None and (self.newest is None or value > self.newest):
@@ -638,12 +654,17 @@ class DocumentRun:
             seen=self.seen,
             dedupe=self.seen,
             children=self.children,
+            narrow=narrow,
         )
 
-    def scan(self, spec: PageSpec) -> Iterator[Any]:
-        """Every page of ``spec`` (in parallel), emitted."""
-        for batch in numbered_batches(self.ctx, spec, table=self.table):
-            yield from self.emit(batch)
+    def scan(self, spec: PageSpec, narrow: str = "") -> Iterator[Any]:
+        """Every page of ``spec`` (in parallel), emitted.
+
+        ``narrow``: an SQL condition true of every stored record the filtered list can return
+        as it is (its status), which narrows the versions its pages are checked against.
+        """
+        for batch in numbered_batches(self.ctx, spec, table=self.table, narrow=narrow):
+            yield from self.emit(batch, narrow)
 
     def sync(
         self,
@@ -751,10 +772,10 @@ def records(pages: Iterable[tuple[list[Any], Page]]) -> Iterator[list[Any]]:
 
 
 def numbered_batches(
-    ctx: SyncContext, spec: PageSpec, first: int = 1, table: Table | None = None
+    ctx: SyncContext, spec: PageSpec, first: int = 1, table: Table | None = None, narrow: str = ""
 ) -> Iterator[list[Any]]:
     """The records of :func:`numbered_pages`, in batches of :data:`EMIT_ROWS` to convert."""
-    return coalesce(records(numbered_pages(ctx, spec, first, table)))
+    return coalesce(records(numbered_pages(ctx, spec, first, table, narrow)))
 
 
 def utc_now() -> datetime:
@@ -799,6 +820,7 @@ def emit_page(
     extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     children: Sequence[Callable[[list[dict[str, Any]]], Any]] = (),
     dedupe: set[str] | None = None,
+    narrow: str = "",
 ) -> Iterator[Any]:
     """Convert one page of records and yield the table, its children and its rejects.
 
@@ -832,7 +854,7 @@ def emit_page(
             fresh.append(it)
         items = fresh
     if not ctx.refresh and table.stores_hash:
-        items, same = unchanged(ctx, table, items, id_key)
+        items, same = unchanged(ctx, table, items, id_key, narrow)
         if seen is not None:
             seen.update(same)  # still listed: neither a leaver nor a delete
         ctx.stats.add(unchanged=len(same))

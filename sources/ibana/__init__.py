@@ -100,7 +100,7 @@ def supplier_passes(
     ctx = run.ctx
     for status in settings.SUPPLIER_OPEN_STATUSES:
         spec = helpers.page_spec("supplier_invoices", **{settings.STATUS_PARAM: status})
-        yield from run.scan(spec)
+        yield from run.scan(spec, narrow=f"status = {_quoted((status,))}")
 
     def known(record: Any) -> bool:
         at = helpers.created_at(record)
@@ -150,12 +150,13 @@ def customer_passes(
     ctx = run.ctx
     for status in settings.CUSTOMER_OPEN_STATUSES:
         spec = helpers.page_spec("customer_invoices", **{settings.STATUS_PARAM: status})
-        yield from run.scan(spec)
+        yield from run.scan(spec, narrow=f"status = {_quoted((status,))}")
     window = {
         settings.DATE_FROM_PARAM: since.isoformat(),
         settings.DATE_FIELD_PARAM: settings.DATE_FIELD,
     }
-    yield from run.scan(helpers.page_spec("customer_invoices", **window))
+    dated = f"{settings.DATE_FIELD} >= date '{since.isoformat()}'"
+    yield from run.scan(helpers.page_spec("customer_invoices", **window), narrow=dated)
 
     where = f"status in ({_quoted(settings.CUSTOMER_OPEN_STATUSES)})"
     rows = leavers(ctx, CUSTOMER_INVOICES, where, run.seen, columns="id, invoice_date")
@@ -164,7 +165,7 @@ def customer_passes(
         return True  # a leaver without a date, or more windows than a full scan has pages
     for day in days:
         spec = helpers.page_spec("customer_invoices", **helpers.day_window(day.isoformat()))
-        yield from run.scan(spec)
+        yield from run.scan(spec, narrow=f"{settings.DATE_FIELD} = date '{day.isoformat()}'")
     yield from run.flag({rid for rid, _ in rows} - run.seen)
     return False
 

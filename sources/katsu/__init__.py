@@ -77,7 +77,7 @@ def incremental(run: DocumentRun, cutoff: datetime) -> Generator[Any, None, bool
     ctx = run.ctx
     for code in settings.OPEN_STATUSES:
         spec = helpers.page_spec("invoices", **{settings.STATUS_PARAM: code})
-        yield from run.scan(spec)
+        yield from run.scan(spec, narrow=f"invoice_status = {int(code)}")
 
     spec = helpers.page_spec("invoices")
     total = 0

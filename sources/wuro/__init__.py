@@ -75,8 +75,9 @@ class InvoiceRun:
             helpers.child_rows(ctx, key, table) for key, table in helpers.INVOICE_CHILDREN
         ]
 
-    def emit(self, items: list[Any]) -> Iterator[Any]:
-        """One page of invoice records: typed rows, child rows, rejects; watermark updated."""
+    def emit(self, items: list[Any], narrow: str = "") -> Iterator[Any]:
+        """One page of invoice records: typed rows, child rows, rejects; watermark updated
+        (``narrow``: see :meth:`scan`)."""
         out = emit_page(
             self.ctx,
             helpers.INVOICES,
@@ -87,16 +88,18 @@ class InvoiceRun:
             dedupe=self.seen,
             extra=helpers.invoice_extra,
             children=self.children,
+            narrow=narrow,
         )
         for item in helpers.country_codes(out, helpers.COUNTRY_COLUMNS["invoices"]):
             if isinstance(item, pa.Table):
                 self.mark.see(item.column("date").to_pylist())
             yield item
 
-    def scan(self, spec: PageSpec) -> Iterator[Any]:
-        """Every page of one invoice list (pages in parallel)."""
-        for batch in numbered_batches(self.ctx, spec, table=helpers.INVOICES):
-            yield from self.emit(batch)
+    def scan(self, spec: PageSpec, narrow: str = "") -> Iterator[Any]:
+        """Every page of one invoice list (pages in parallel); ``narrow`` narrows the stored
+        versions its pages are checked against (see :meth:`SyncContext.versions`)."""
+        for batch in numbered_batches(self.ctx, spec, table=helpers.INVOICES, narrow=narrow):
+            yield from self.emit(batch, narrow)
 
     def reread(self, ids: Sequence[str]) -> Iterator[Any]:
         """Read invoices by id, in parallel; those Wuro no longer has are flagged deleted."""
@@ -137,10 +140,13 @@ def invoices(ctx: SyncContext, every_days: float) -> Iterator[Any]:
         return
     since = run.mark.start()
     for st in settings.OPEN_STATES:
-        yield from run.scan(helpers.page_spec("invoices", state=st))
+        yield from run.scan(helpers.page_spec("invoices", state=st), narrow=f"state = '{st}'")
     for st in settings.NEW_INVOICE_STATES:
         min_date = since.isoformat() if since else None
-        yield from run.scan(helpers.page_spec("invoices", state=st, minDate=min_date))
+        conds = [f"state = '{st}'"] if st else []
+        conds += [f"date >= date '{min_date}'"] if min_date else []
+        spec = helpers.page_spec("invoices", state=st, minDate=min_date)
+        yield from run.scan(spec, narrow=" and ".join(conds))
     left = leavers(ctx, helpers.INVOICES, helpers.open_states_sql(), run.seen)
     if left:
         yield from run.reread([row[0] for row in left])

@@ -110,6 +110,32 @@ def test_a_page_s_stored_versions_are_read_by_its_keys_only() -> None:
     assert len(reader.params) == asked
 
 
+def test_a_filtered_rescan_is_checked_against_the_versions_it_can_return() -> None:
+    """An open-set pass narrows the stored versions to its status: the worker and the page
+    checks get those only, and a full scan's deletes still come from the whole set."""
+    reader = Recording()
+    reader.con.execute("alter table raw_baloom.customers add column country varchar")
+    records = [
+        {"id": f"c{i}", "name": f"n{i}", "country": "FR" if i < 3 else "DE"} for i in range(8)
+    ]
+    stored = [(r["id"], record_hash(r), False, r["country"]) for r in records]
+    reader.con.executemany("insert into raw_baloom.customers values (?, ?, ?, ?)", stored)
+    ctx = context(reader)
+    table = helpers.TABLES["customers"]
+
+    narrowed = ctx.versions(table, "country = 'FR'")
+    assert narrowed == {record_hash(r): r["id"] for r in records[:3]}
+    assert ctx.held_versions(table) is None  # not the table's versions: deletes read them whole
+    changed = dict(records[1], name="renamed")
+    fresh, held = unchanged(ctx, table, [dict(records[0]), changed], "id", "country = 'FR'")
+    assert held == ["c0"] and fresh == [changed]
+    # an unchanged record the filtered list should not have returned is loaded again, not lost
+    fresh, held = unchanged(ctx, table, [dict(records[5])], "id", "country = 'FR'")
+    assert held == [] and fresh == [records[5]]
+    whole = ctx.versions(table)
+    assert len(whole) == 8 and ctx.held_versions(table) is whole
+
+
 def test_once_a_rescan_read_the_versions_pages_are_checked_against_them() -> None:
     reader = Recording()
     same = {"id": "c1", "name": "Ada", "country": "FR"}
