@@ -145,9 +145,9 @@ class SyncContext:
         did not list. Empty when :meth:`fingerprints` would be.
 
         ``narrow``, an SQL condition, narrows them to the records a filtered rescan can return
-        (an open-set pass's status): its pages are then checked against those only, and the
-        page worker gets only those to hash its pages against. A narrowed set is
-        never what :meth:`held_versions` gives (deletes are read from the whole set).
+        as they are (an open-set pass's status, a date window): its pages are checked against
+        those only, and the page worker builds its lookup of those only. A narrowed set is never
+        what :meth:`held_versions` gives: a full scan's deletes are read from the whole set.
         """
         if self.refresh or not table.stores_hash:
             return Versions.of({})
