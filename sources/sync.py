@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar, cast
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.common.schema.typing import DEFAULT_VALIDITY_COLUMN_NAMES, TTableSchemaColumns
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from sources import rescan
@@ -56,7 +56,7 @@ Reader = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 def current_rows(table: Table) -> str:
     """The SQL condition of ``table``'s current (for history tables), live rows."""
     cond = f"not coalesce({DELETED_UPSTREAM}, false)"
-    return f"{cond} and _dlt_valid_to is null" if table.row_hash else cond
+    return f"{cond} and {VALIDITY_COLUMNS[1]} is null" if table.row_hash else cond
 
 
 def no_reader(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -206,18 +206,18 @@ def unchanged(
         if stored is not None and not len(stored):  # a first run: nothing held, nothing to hash
             return items, []
     ids = [it.get(id_key) if isinstance(it, dict) else None for it in items]
-    if stored is None:
+    keyed = [(i, rid) for i, rid in enumerate(ids) if isinstance(rid, str)]
+    holds: Callable[[list[tuple[str, str]]], list[bool]]
+    if stored is None:  # the stored versions of the page's own keys
         known = ctx.fingerprints(table, ids)
-        flags = [
-            isinstance(rid, str) and known.get(rid) is not None and known[rid] == record_hash(it)
-            for it, rid in zip(items, ids, strict=True)
-        ]
+        keyed = [(i, rid) for i, rid in keyed if rid in known]  # the others are new: not hashed
+        holds = lambda pairs: [known[rid] == version for version, rid in pairs]  # noqa: E731
     else:
-        keyed = [(i, rid) for i, rid in enumerate(ids) if isinstance(rid, str)]
-        found = stored.holds([(record_hash(items[i]), rid) for i, rid in keyed])
-        flags = [False] * len(items)
-        for (i, _rid), held in zip(keyed, found, strict=True):
-            flags[i] = held
+        holds = stored.holds
+    found = holds([(record_hash(items[i]), rid) for i, rid in keyed])
+    flags = [False] * len(items)
+    for (i, _rid), held in zip(keyed, found, strict=True):
+        flags[i] = held
     fresh = [it for it, held in zip(items, flags, strict=True) if not held]
     same = [rid for rid, held in zip(ids, flags, strict=True) if held and isinstance(rid, str)]
     return fresh, same
@@ -338,8 +338,8 @@ def schema_changes(ctx: SyncContext, changes: list[SchemaChange]) -> Any:
     )
 
 
-# dlt's scd2 validity columns (its defaults); see :func:`with_flag`
-VALIDITY_COLUMNS = ("_dlt_valid_from", "_dlt_valid_to")
+# dlt's scd2 validity columns (its defaults: the history resources keep them); see with_flag
+VALIDITY_COLUMNS = tuple(DEFAULT_VALIDITY_COLUMN_NAMES)
 _VALIDITY_TYPE = pa.timestamp("us", tz="UTC")
 
 
